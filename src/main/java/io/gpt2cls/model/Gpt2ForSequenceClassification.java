@@ -1,0 +1,428 @@
+package io.gpt2cls.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+
+/**
+ * GPT-2 with a sequence-classification head: Hugging Face {@code GPT2ForSequenceClassification},
+ * written the way nanoGPT's {@code model.py} reads. One small class per module, field names equal
+ * to the checkpoint's names, the shape of every tensor in a comment.
+ *
+ * <p>The Hugging Face semantics, stated once where they are applied:
+ * <ul>
+ *   <li>{@link Conv1D} stores its weight as [in, out] and computes {@code x @ W + b}.</li>
+ *   <li>{@code gelu_new} is the tanh approximation ({@link Mlp#act}).</li>
+ *   <li>Attention scores are divided by sqrt(head_size), then get a causal mask and the padding mask
+ *       from {@code attention_mask} ({@link #attentionBias}).</li>
+ *   <li>Positions are 0..T-1 for every row: padding goes on the right.</li>
+ *   <li>The score head (no bias) reads the hidden state of the rightmost token whose id is not
+ *       {@code pad_token_id} ({@link #poolIndex}).</li>
+ *   <li>Dropout is active only when {@code training} is true.</li>
+ * </ul>
+ *
+ * <p>Ownership: every weight lives on this model's own {@link NDManager}, closed by {@link #close()}.
+ * {@link #forward} puts the per-call tensor first in every op, so all activations land on the
+ * caller's per-step manager and nothing accumulates on the model's.
+ */
+public final class Gpt2ForSequenceClassification implements AutoCloseable {
+
+    /** Names of weights that a Hub checkpoint may carry and this model ignores. */
+    static boolean isIgnoredWeight(String name) {
+        return name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias") || name.equals("lm_head.weight");
+    }
+
+    public final Gpt2Config config;
+    private final NDManager manager;
+    final Gpt2Model transformer;
+    final NDArray score; // (num_labels, n_embd), nn.Linear layout, no bias
+
+    /** The result of one forward pass; the arrays live on the manager of the call. */
+    public record Output(NDArray logits, NDArray pooledHidden, int[] poolIndex) {}
+
+    private Gpt2ForSequenceClassification(Gpt2Config config, NDManager manager, WeightSource weights) {
+        this.config = config;
+        this.manager = manager;
+        this.transformer = new Gpt2Model(config, weights);
+        this.score = weights.take("score.weight", config.numLabels(), config.n_embd);
+    }
+
+    /** Builds the model from named tensors (Hub or {@code save_pretrained} names); see {@link WeightSource}. */
+    static Gpt2ForSequenceClassification fromWeights(Gpt2Config config, NDManager manager, WeightSource weights) {
+        Gpt2ForSequenceClassification model = new Gpt2ForSequenceClassification(config, manager, weights);
+        weights.checkAllUsed();
+        return model;
+    }
+
+    /**
+     * A freshly initialised model, as Hugging Face {@code _init_weights} does it: weights of
+     * Conv1D, Linear and Embedding ~ N(0, initializer_range), the residual projections
+     * ({@code c_proj.weight}) ~ N(0, initializer_range / sqrt(2 * n_layer)), biases 0, LayerNorm
+     * weights 1. The same seed gives the same weights.
+     */
+    public static Gpt2ForSequenceClassification randomInit(Gpt2Config config, NDManager parent, long seed) {
+        NDManager manager = parent.newSubManager();
+        Random random = new Random(seed);
+        double std = config.initializer_range;
+        double residualStd = std / Math.sqrt(2.0 * config.n_layer);
+        WeightSource weights = (name, shape) -> {
+            float[] values = new float[Math.toIntExact(shape.size())];
+            if (name.endsWith(".bias")) {
+                return manager.create(values, shape);
+            }
+            if (name.contains("ln_")) {
+                Arrays.fill(values, 1f);
+                return manager.create(values, shape);
+            }
+            double sigma = name.endsWith("c_proj.weight") ? residualStd : std;
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) (random.nextGaussian() * sigma);
+            }
+            return manager.create(values, shape);
+        };
+        return new Gpt2ForSequenceClassification(config, manager, weights);
+    }
+
+    /**
+     * Runs the classifier on a right-padded batch. All results and intermediates are created on
+     * {@code step}; the caller closes it after it has read them (and after backward, in training).
+     */
+    public Output forward(TokenBatch batch, NDManager step, boolean training) {
+        int b = batch.batchSize();
+        int t = batch.seqLen();
+        if (t > config.n_positions) {
+            throw new IllegalArgumentException("rows of " + t + " tokens are longer than n_positions ("
+                    + config.n_positions + "); truncate them to at most " + config.n_positions);
+        }
+        Constants c = new Constants(step, config);
+        NDArray ids = step.create(batch.inputIdsAsLongs(), new Shape(b, t)); // (B, T)
+        NDArray keep = step.create(batch.attentionMaskAsFloats(), new Shape(b, 1, 1, t)); // (B, 1, 1, T)
+        NDArray bias = attentionBias(keep, t, step, c); // (B, 1, T, T)
+
+        NDArray hidden = transformer.forward(ids, bias, c, training); // (B, T, C)
+
+        int[] poolIndex = poolIndex(batch);
+        float[] oneHot = new float[b * t];
+        for (int row = 0; row < b; row++) {
+            oneHot[row * t + poolIndex[row]] = 1f;
+        }
+        NDArray pooled = step.create(oneHot, new Shape(b, 1, t)) // (B, 1, T)
+                .matMul(hidden) // (B, 1, C)
+                .reshape(b, config.n_embd); // (B, C)
+        NDArray logits = Linear.linear(pooled, score, null).singletonOrThrow(); // (B, num_labels)
+        return new Output(logits, pooled, poolIndex);
+    }
+
+    /**
+     * The position the score head reads in each row: the rightmost token whose id is not
+     * {@code pad_token_id} (0 when a row is all padding), as current Hugging Face does. With no
+     * pad token the last position is used.
+     */
+    public int[] poolIndex(TokenBatch batch) {
+        int[] index = new int[batch.batchSize()];
+        for (int row = 0; row < batch.batchSize(); row++) {
+            if (config.pad_token_id == null) {
+                index[row] = batch.seqLen() - 1;
+                continue;
+            }
+            for (int pos = batch.seqLen() - 1; pos >= 0; pos--) {
+                if (batch.id(row, pos) != config.pad_token_id) {
+                    index[row] = pos;
+                    break;
+                }
+            }
+        }
+        return index;
+    }
+
+    /** Additive attention bias: 0 where query i may see key j (j <= i and j is not padding), else -1e9. */
+    private static NDArray attentionBias(NDArray keep, int t, NDManager step, Constants c) {
+        NDArray query = step.arange(0, t, 1, DataType.INT64).reshape(t, 1); // (T, 1)
+        NDArray key = step.arange(0, t, 1, DataType.INT64).reshape(1, t); // (1, T)
+        NDArray causal = key.lte(query).toType(DataType.FLOAT32, false).reshape(1, 1, t, t); // (1, 1, T, T)
+        return causal.mul(keep).sub(c.one).mul(c.maskedScore); // (B, 1, T, T)
+    }
+
+    /** Mean cross-entropy of {@code logits} (B, L) against integer labels, on the logits' manager. */
+    public static NDArray crossEntropy(NDArray logits, int[] labels) {
+        int numLabels = Math.toIntExact(logits.getShape().get(1));
+        float[] target = new float[labels.length * numLabels];
+        for (int row = 0; row < labels.length; row++) {
+            target[row * numLabels + labels[row]] = 1f;
+        }
+        NDArray oneHot = logits.getManager().create(target, new Shape(labels.length, numLabels));
+        return logits.logSoftmax(-1).mul(oneHot).sum(new int[] {1}).mean().neg();
+    }
+
+    /** Weights under the names {@code save_pretrained} writes, in module order. */
+    public Map<String, NDArray> namedParameters() {
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        transformer.collect("transformer.", params);
+        params.put("score.weight", score);
+        return params;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public long parameterCount() {
+        return namedParameters().values().stream().mapToLong(a -> a.getShape().size()).sum();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    /**
+     * Scalars used inside {@link #forward}, created once per call on the call's manager.
+     * NDArray.mul(Number) makes a temporary scalar that may be freed while autograd still needs it;
+     * these live until the step's manager closes, after backward.
+     */
+    static final class Constants {
+        final NDArray half;
+        final NDArray one;
+        final NDArray geluCubic;
+        final NDArray sqrtTwoOverPi;
+        final NDArray sqrtHeadSize;
+        final NDArray maskedScore;
+
+        Constants(NDManager step, Gpt2Config config) {
+            half = step.create(0.5f);
+            one = step.create(1f);
+            geluCubic = step.create(0.044715f);
+            sqrtTwoOverPi = step.create((float) Math.sqrt(2.0 / Math.PI));
+            sqrtHeadSize = step.create((float) Math.sqrt(config.headSize()));
+            maskedScore = step.create(1e9f);
+        }
+    }
+
+    /** Supplies a weight by name and shape: loaded from a checkpoint, or freshly initialised. */
+    @FunctionalInterface
+    interface WeightSource {
+        NDArray take(String name, Shape shape);
+
+        default NDArray take(String name, long... shape) {
+            return take(name, new Shape(shape));
+        }
+
+        default void checkAllUsed() {}
+    }
+
+    // ---------------------------------------------------------------- modules
+
+    static final class LayerNorm {
+        final NDArray weight; // (C)
+        final NDArray bias; // (C)
+        final float eps;
+
+        LayerNorm(String name, Gpt2Config config, WeightSource weights) {
+            weight = weights.take(name + ".weight", config.n_embd);
+            bias = weights.take(name + ".bias", config.n_embd);
+            eps = (float) config.layer_norm_epsilon;
+        }
+
+        NDArray forward(NDArray x) {
+            return ai.djl.nn.norm.LayerNorm.layerNorm(x, weight.getShape(), weight, bias, eps).singletonOrThrow();
+        }
+
+        void collect(String name, Map<String, NDArray> out) {
+            out.put(name + ".weight", weight);
+            out.put(name + ".bias", bias);
+        }
+    }
+
+    /** Hugging Face's Conv1D: a linear layer whose weight is stored [in, out]. */
+    static final class Conv1D {
+        final NDArray weight; // (in, out)
+        final NDArray bias; // (out)
+
+        Conv1D(String name, int in, int out, WeightSource weights) {
+            weight = weights.take(name + ".weight", in, out);
+            bias = weights.take(name + ".bias", out);
+        }
+
+        NDArray forward(NDArray x) {
+            return x.matMul(weight).add(bias); // (..., in) @ (in, out) -> (..., out)
+        }
+
+        void collect(String name, Map<String, NDArray> out) {
+            out.put(name + ".weight", weight);
+            out.put(name + ".bias", bias);
+        }
+    }
+
+    static final class CausalSelfAttention {
+        final Conv1D c_attn; // C -> 3C: query, key, value for all heads
+        final Conv1D c_proj; // C -> C
+        final int n_head;
+        final int n_embd;
+        final float attn_pdrop;
+        final float resid_pdrop;
+
+        CausalSelfAttention(String name, Gpt2Config config, WeightSource weights) {
+            c_attn = new Conv1D(name + ".c_attn", config.n_embd, 3 * config.n_embd, weights);
+            c_proj = new Conv1D(name + ".c_proj", config.n_embd, config.n_embd, weights);
+            n_head = config.n_head;
+            n_embd = config.n_embd;
+            attn_pdrop = (float) config.attn_pdrop;
+            resid_pdrop = (float) config.resid_pdrop;
+        }
+
+        NDArray forward(NDArray x, NDArray bias, Constants c, boolean training) {
+            long b = x.getShape().get(0);
+            long t = x.getShape().get(1);
+            long hs = n_embd / n_head;
+            NDList qkv = c_attn.forward(x).split(3, 2); // 3 x (B, T, C)
+            NDArray q = qkv.get(0).reshape(b, t, n_head, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
+            NDArray k = qkv.get(1).reshape(b, t, n_head, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
+            NDArray v = qkv.get(2).reshape(b, t, n_head, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
+            NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).div(c.sqrtHeadSize); // (B, nh, T, T)
+            att = att.add(bias).softmax(-1); // (B, nh, T, T)
+            att = dropout(att, attn_pdrop, training);
+            NDArray y = att.matMul(v) // (B, nh, T, hs)
+                    .transpose(0, 2, 1, 3).reshape(b, t, n_embd); // (B, T, C)
+            return dropout(c_proj.forward(y), resid_pdrop, training); // (B, T, C)
+        }
+
+        void collect(String name, Map<String, NDArray> out) {
+            c_attn.collect(name + ".c_attn", out);
+            c_proj.collect(name + ".c_proj", out);
+        }
+    }
+
+    static final class Mlp {
+        static final java.util.Set<String> ACTIVATIONS = java.util.Set.of("gelu_new", "gelu_pytorch_tanh", "gelu", "relu");
+
+        final Conv1D c_fc; // C -> inner
+        final Conv1D c_proj; // inner -> C
+        final String activation;
+        final float resid_pdrop;
+
+        Mlp(String name, Gpt2Config config, WeightSource weights) {
+            c_fc = new Conv1D(name + ".c_fc", config.n_embd, config.innerSize(), weights);
+            c_proj = new Conv1D(name + ".c_proj", config.innerSize(), config.n_embd, weights);
+            activation = config.activation_function;
+            resid_pdrop = (float) config.resid_pdrop;
+            if (!ACTIVATIONS.contains(activation)) {
+                throw new ModelFormatException("activation_function '" + activation
+                        + "' is not supported; use one of " + ACTIVATIONS);
+            }
+        }
+
+        NDArray forward(NDArray x, Constants c, boolean training) {
+            NDArray h = act(c_fc.forward(x), c, activation); // (B, T, inner)
+            return dropout(c_proj.forward(h), resid_pdrop, training); // (B, T, C)
+        }
+
+        /**
+         * gelu_new (GPT-2's default) is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); DJL's
+         * Activation.gelu is the erf form, which Hugging Face calls "gelu". x^3 is written x*x*x
+         * because pow(Number) has the same temporary-scalar problem as mul(Number).
+         */
+        static NDArray act(NDArray x, Constants c, String activation) {
+            switch (activation) {
+                case "gelu":
+                    return Activation.gelu(x);
+                case "relu":
+                    return Activation.relu(x);
+                default: // gelu_new, gelu_pytorch_tanh
+                    NDArray inner = x.add(x.mul(x).mul(x).mul(c.geluCubic)).mul(c.sqrtTwoOverPi);
+                    return x.mul(c.half).mul(inner.tanh().add(c.one));
+            }
+        }
+
+        void collect(String name, Map<String, NDArray> out) {
+            c_fc.collect(name + ".c_fc", out);
+            c_proj.collect(name + ".c_proj", out);
+        }
+    }
+
+    static final class Block {
+        final LayerNorm ln_1;
+        final CausalSelfAttention attn;
+        final LayerNorm ln_2;
+        final Mlp mlp;
+
+        Block(String name, Gpt2Config config, WeightSource weights) {
+            ln_1 = new LayerNorm(name + ".ln_1", config, weights);
+            attn = new CausalSelfAttention(name + ".attn", config, weights);
+            ln_2 = new LayerNorm(name + ".ln_2", config, weights);
+            mlp = new Mlp(name + ".mlp", config, weights);
+        }
+
+        NDArray forward(NDArray x, NDArray bias, Constants c, boolean training) {
+            x = x.add(attn.forward(ln_1.forward(x), bias, c, training)); // pre-LN residual, (B, T, C)
+            return x.add(mlp.forward(ln_2.forward(x), c, training)); // (B, T, C)
+        }
+
+        void collect(String name, Map<String, NDArray> out) {
+            ln_1.collect(name + ".ln_1", out);
+            attn.collect(name + ".attn", out);
+            ln_2.collect(name + ".ln_2", out);
+            mlp.collect(name + ".mlp", out);
+        }
+    }
+
+    /** The GPT-2 trunk ({@code transformer.*} in checkpoints). */
+    static final class Gpt2Model {
+        final NDArray wte; // (vocab, C) token embeddings
+        final NDArray wpe; // (n_positions, C) position embeddings
+        final List<Block> h = new ArrayList<>();
+        final LayerNorm ln_f;
+        final float embd_pdrop;
+
+        Gpt2Model(Gpt2Config config, WeightSource weights) {
+            wte = weights.take("wte.weight", config.vocab_size, config.n_embd);
+            wpe = weights.take("wpe.weight", config.n_positions, config.n_embd);
+            for (int i = 0; i < config.n_layer; i++) {
+                h.add(new Block("h." + i, config, weights));
+            }
+            ln_f = new LayerNorm("ln_f", config, weights);
+            embd_pdrop = (float) config.embd_pdrop;
+        }
+
+        NDArray forward(NDArray ids, NDArray bias, Constants c, boolean training) {
+            long t = ids.getShape().get(1);
+            NDArray positions = ids.getManager().arange(0, (int) t, 1, DataType.INT64); // (T)
+            NDArray tok = Embedding.embedding(ids, wte, SparseFormat.DENSE).singletonOrThrow(); // (B, T, C)
+            NDArray pos = Embedding.embedding(positions, wpe, SparseFormat.DENSE).singletonOrThrow(); // (T, C)
+            NDArray x = dropout(tok.add(pos), embd_pdrop, training); // (B, T, C)
+            for (Block block : h) {
+                x = block.forward(x, bias, c, training);
+            }
+            return ln_f.forward(x); // (B, T, C)
+        }
+
+        void collect(String prefix, Map<String, NDArray> out) {
+            out.put(prefix + "wte.weight", wte);
+            out.put(prefix + "wpe.weight", wpe);
+            for (int i = 0; i < h.size(); i++) {
+                h.get(i).collect(prefix + "h." + i, out);
+            }
+            ln_f.collect(prefix + "ln_f", out);
+        }
+    }
+
+    private static NDArray dropout(NDArray x, float rate, boolean training) {
+        if (!training || rate == 0f) {
+            return x;
+        }
+        return Dropout.dropout(x, rate, true).singletonOrThrow();
+    }
+}

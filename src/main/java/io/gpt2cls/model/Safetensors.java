@@ -1,0 +1,284 @@
+package io.gpt2cls.model;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * The safetensors format: an 8-byte little-endian header length, a JSON header naming each
+ * tensor's dtype, shape and byte range, then the raw little-endian data.
+ *
+ * <p>Reading memory-maps the file and hands out slices, so F32 weights become NDArrays without a
+ * copy. Half-precision tensors are widened to F32 in Java (DJL 0.36 aborts the JVM on BF16
+ * arrays). The same reader and writer also serve the dataset shards (I32/I64 tensors).
+ */
+public final class Safetensors {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+
+    private Safetensors() {}
+
+    /** One tensor's raw bytes (little-endian), dtype name as safetensors spells it, and shape. */
+    public record Tensor(String dtype, long[] shape, ByteBuffer data) {
+        public static Tensor ofInts(int[] values, long... shape) {
+            ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asIntBuffer().put(values);
+            return new Tensor("I32", shape, buf);
+        }
+
+        public static Tensor ofLongs(long[] values, long... shape) {
+            ByteBuffer buf = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asLongBuffer().put(values);
+            return new Tensor("I64", shape, buf);
+        }
+
+        public int[] toInts() {
+            requireDtype("I32");
+            int[] out = new int[data.remaining() / 4];
+            data.duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
+            return out;
+        }
+
+        public long[] toLongs() {
+            requireDtype("I64");
+            long[] out = new long[data.remaining() / 8];
+            data.duplicate().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+            return out;
+        }
+
+        private void requireDtype(String expected) {
+            if (!dtype.equals(expected)) {
+                throw new ModelFormatException("tensor has dtype " + dtype + ", expected " + expected);
+            }
+        }
+
+        long elementCount() {
+            return Arrays.stream(shape).reduce(1, Math::multiplyExact);
+        }
+    }
+
+    /**
+     * Maps {@code file} and returns its tensors in header order, each a zero-copy slice of the
+     * mapping. The mapping is private (copy-on-write): training may update the weights in place
+     * without touching the file.
+     */
+    public static Map<String, Tensor> read(Path file) throws IOException {
+        ByteBuffer mapped = map(file).order(ByteOrder.LITTLE_ENDIAN);
+        if (mapped.capacity() < 8) {
+            throw new ModelFormatException(file + " is not a safetensors file: it is only " + mapped.capacity() + " bytes");
+        }
+        long headerLength = mapped.getLong(0);
+        if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > mapped.capacity()) {
+            throw new ModelFormatException(file + " is not a safetensors file: header length " + headerLength
+                    + " does not fit a file of " + mapped.capacity() + " bytes");
+        }
+        byte[] headerBytes = new byte[(int) headerLength];
+        mapped.get(8, headerBytes);
+        JsonNode header;
+        try {
+            header = JSON.readTree(headerBytes);
+        } catch (IOException e) {
+            throw new ModelFormatException(file + " has a corrupt safetensors header: " + e.getMessage());
+        }
+        int dataStart = 8 + (int) headerLength;
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Iterator<Map.Entry<String, JsonNode>> fields = header.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            if (field.getKey().equals("__metadata__")) {
+                continue;
+            }
+            JsonNode info = field.getValue();
+            String dtype = info.path("dtype").asText();
+            long[] shape = new long[info.path("shape").size()];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = info.path("shape").get(i).asLong();
+            }
+            long begin = info.path("data_offsets").path(0).asLong(-1);
+            long end = info.path("data_offsets").path(1).asLong(-1);
+            if (begin < 0 || end < begin || dataStart + end > mapped.capacity()) {
+                throw new ModelFormatException(file + ": tensor '" + field.getKey() + "' has data_offsets ["
+                        + begin + ", " + end + "] outside the file; the file is truncated or corrupt");
+            }
+            // DJL's JNI ignores a buffer's position, so each tensor must be its own slice.
+            ByteBuffer slice = mapped.slice(dataStart + (int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+            Tensor tensor = new Tensor(dtype, shape, slice);
+            long expectedBytes = tensor.elementCount() * bytesPerElement(dtype, file, field.getKey());
+            if (expectedBytes != end - begin) {
+                throw new ModelFormatException(file + ": tensor '" + field.getKey() + "' of shape "
+                        + Arrays.toString(shape) + " and dtype " + dtype + " needs " + expectedBytes
+                        + " bytes, but its data_offsets span " + (end - begin));
+            }
+            tensors.put(field.getKey(), tensor);
+        }
+        return tensors;
+    }
+
+    /**
+     * A private (copy-on-write) mapping needs a channel open for writing. A read-only file (a
+     * shared fixture, a read-only volume) is copied into memory instead, because tensors are
+     * updated in place during training and a read-only mapping would crash the JVM there.
+     */
+    private static ByteBuffer map(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new ModelFormatException("no such file: " + file);
+        }
+        if (Files.isWritable(file)) {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                return channel.map(FileChannel.MapMode.PRIVATE, 0, channel.size());
+            }
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer copy = ByteBuffer.allocateDirect(Math.toIntExact(channel.size()));
+            while (copy.hasRemaining() && channel.read(copy) >= 0) {
+                // keep reading until the whole file is in memory
+            }
+            return copy.flip();
+        }
+    }
+
+    /** Writes tensors in the given order, with optional string metadata ({@code format: pt} is always set). */
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        ObjectNode header = JSON.createObjectNode();
+        ObjectNode meta = header.putObject("__metadata__");
+        meta.put("format", "pt");
+        metadata.forEach(meta::put);
+        long offset = 0;
+        for (Map.Entry<String, Tensor> entry : tensors.entrySet()) {
+            Tensor tensor = entry.getValue();
+            ObjectNode info = header.putObject(entry.getKey());
+            info.put("dtype", tensor.dtype());
+            var shape = info.putArray("shape");
+            for (long d : tensor.shape()) {
+                shape.add(d);
+            }
+            long size = tensor.data().remaining();
+            info.putArray("data_offsets").add(offset).add(offset + size);
+            offset += size;
+        }
+        byte[] headerJson = JSON.writeValueAsBytes(header);
+        int padded = (headerJson.length + 7) / 8 * 8; // the format pads the header with spaces to 8 bytes
+        ByteBuffer prefix = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        prefix.putLong(padded).put(headerJson);
+        while (prefix.hasRemaining()) {
+            prefix.put((byte) ' ');
+        }
+        prefix.flip();
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            writeFully(out, prefix);
+            for (Tensor tensor : tensors.values()) {
+                writeFully(out, tensor.data().duplicate());
+            }
+        }
+    }
+
+    private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            out.write(buffer);
+        }
+    }
+
+    /** Creates an F32 NDArray from a tensor: zero-copy for F32, widened for F16, BF16 and F64. */
+    public static NDArray toNDArray(Tensor tensor, NDManager manager, String name) {
+        Shape shape = new Shape(tensor.shape());
+        int n = Math.toIntExact(tensor.elementCount());
+        ByteBuffer src = tensor.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        switch (tensor.dtype()) {
+            case "F32":
+                return manager.create(src, shape, DataType.FLOAT32);
+            case "F16": {
+                ByteBuffer out = allocateFloats(n);
+                for (int i = 0; i < n; i++) {
+                    out.putFloat(i * 4, halfToFloat(src.getShort(i * 2)));
+                }
+                return manager.create(out, shape, DataType.FLOAT32);
+            }
+            case "BF16": {
+                ByteBuffer out = allocateFloats(n);
+                for (int i = 0; i < n; i++) {
+                    out.putFloat(i * 4, Float.intBitsToFloat((src.getShort(i * 2) & 0xffff) << 16));
+                }
+                return manager.create(out, shape, DataType.FLOAT32);
+            }
+            case "F64": {
+                ByteBuffer out = allocateFloats(n);
+                for (int i = 0; i < n; i++) {
+                    out.putFloat(i * 4, (float) src.getDouble(i * 8));
+                }
+                return manager.create(out, shape, DataType.FLOAT32);
+            }
+            default:
+                throw new ModelFormatException("tensor '" + name + "' has dtype " + tensor.dtype()
+                        + "; model weights must be F32, F16, BF16 or F64");
+        }
+    }
+
+    /** Copies an F32 NDArray's data out as a tensor to write. */
+    public static Tensor fromNDArray(NDArray array) {
+        if (array.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException("only FLOAT32 weights are written, got " + array.getDataType());
+        }
+        ByteBuffer data = array.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return new Tensor("F32", array.getShape().getShape(), data);
+    }
+
+    private static ByteBuffer allocateFloats(int n) {
+        return ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
+    }
+
+    private static int bytesPerElement(String dtype, Path file, String name) {
+        switch (dtype) {
+            case "F64": case "I64": case "U64": return 8;
+            case "F32": case "I32": case "U32": return 4;
+            case "F16": case "BF16": case "I16": case "U16": return 2;
+            case "I8": case "U8": case "BOOL": case "F8_E4M3": case "F8_E5M2": return 1;
+            default:
+                throw new ModelFormatException(file + ": tensor '" + name + "' has unknown dtype '" + dtype + "'");
+        }
+    }
+
+    /** IEEE 754 binary16 to binary32 (Java 17 has no Float.float16ToFloat). */
+    static float halfToFloat(short half) {
+        int bits = half & 0xffff;
+        int sign = (bits & 0x8000) << 16;
+        int exponent = (bits >>> 10) & 0x1f;
+        int mantissa = bits & 0x3ff;
+        if (exponent == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
+        }
+        if (exponent == 0) {
+            if (mantissa == 0) {
+                return Float.intBitsToFloat(sign);
+            }
+            float value = mantissa / 1024f / 16384f; // subnormal: mantissa * 2^-24
+            return sign == 0 ? value : -value;
+        }
+        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
+    }
+
+    static String headerOf(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        long length = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        return new String(bytes, 8, (int) length, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,110 @@
+package io.gpt2cls.tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.gpt2cls.model.NativeRuntime;
+
+/**
+ * A Hugging Face {@code tokenizer.json} loaded through DJL's native tokenizers binding.
+ *
+ * <p>Encodes without special tokens, padding or truncation by the library: truncation to a
+ * model's length happens here, on the right, and padding is the batch builder's job (dynamic
+ * padding). The owner closes it; it frees the native tokenizer.
+ */
+public final class TextTokenizer implements AutoCloseable {
+
+    public static final String TOKENIZER_FILE = "tokenizer.json";
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final String sha256;
+    private final Path file;
+
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, String sha256, Path file) {
+        this.tokenizer = tokenizer;
+        this.sha256 = sha256;
+        this.file = file;
+    }
+
+    /** Loads {@code path}, a {@code tokenizer.json} or a directory that holds one. */
+    public static TextTokenizer load(Path path) throws IOException {
+        NativeRuntime.ensureOffline();
+        Path file = Files.isDirectory(path) ? path.resolve(TOKENIZER_FILE) : path;
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("no " + TOKENIZER_FILE + " at " + path
+                    + "; write GPT-2's with the command 'tokenizer gpt2 --out DIR' or copy one from a Hugging Face model");
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.builder()
+                .optTokenizerPath(file)
+                .optAddSpecialTokens(false)
+                .optTruncation(false)
+                .optPadding(false)
+                .build();
+        return new TextTokenizer(tokenizer, sha256(bytes), file);
+    }
+
+    public int[] encode(String text) {
+        return toInts(tokenizer.encode(text, false, false).getIds());
+    }
+
+    /** Token ids of {@code text}, cut to the first {@code maxLength} (truncation on the right). */
+    public int[] encode(String text, int maxLength) {
+        int[] ids = encode(text);
+        return ids.length > maxLength ? Arrays.copyOf(ids, maxLength) : ids;
+    }
+
+    /** Encodes many texts at once; the native library spreads the work over the cores. */
+    public List<int[]> encodeAll(List<String> texts, int maxLength) {
+        Encoding[] encodings = tokenizer.batchEncode(texts, false, false);
+        List<int[]> out = new ArrayList<>(encodings.length);
+        for (Encoding encoding : encodings) {
+            int[] ids = toInts(encoding.getIds());
+            out.add(ids.length > maxLength ? Arrays.copyOf(ids, maxLength) : ids);
+        }
+        return out;
+    }
+
+    public String decode(int[] ids) {
+        return tokenizer.decode(Arrays.stream(ids).asLongStream().toArray(), false);
+    }
+
+    /** SHA-256 of the {@code tokenizer.json} bytes: datasets record it to prove which tokenizer made them. */
+    public String sha256() {
+        return sha256;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+
+    private static int[] toInts(long[] ids) {
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = Math.toIntExact(ids[i]);
+        }
+        return out;
+    }
+
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

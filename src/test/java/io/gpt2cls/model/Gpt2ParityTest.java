@@ -1,0 +1,149 @@
+package io.gpt2cls.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import ai.djl.ndarray.NDManager;
+
+/** The Java model against logits from an independent GPT-2 implementation (src/test/resources/gpt2-parity). */
+class Gpt2ParityTest {
+
+    static final Path FIXTURE = TestPaths.resource("gpt2-parity");
+    static NDManager root;
+    static Gpt2ForSequenceClassification model;
+    static JsonNode inputs;
+    static JsonNode expected;
+
+    @BeforeAll
+    static void load() throws Exception {
+        NativeRuntime.ensureOffline();
+        root = NDManager.newBaseManager();
+        model = ModelCheckpoint.load(FIXTURE.resolve("model"), root);
+        ObjectMapper json = new ObjectMapper();
+        inputs = json.readTree(FIXTURE.resolve("inputs.json").toFile());
+        expected = json.readTree(FIXTURE.resolve("expected.json").toFile());
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+        root.close();
+    }
+
+    static int[] ints(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asInt();
+        }
+        return out;
+    }
+
+    static TokenBatch fixtureBatch() {
+        int rows = inputs.get("input_ids").size();
+        int t = inputs.get("input_ids").get(0).size();
+        int[] ids = new int[rows * t];
+        int[] mask = new int[rows * t];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(ints(inputs.get("input_ids").get(r)), 0, ids, r * t, t);
+            System.arraycopy(ints(inputs.get("attention_mask").get(r)), 0, mask, r * t, t);
+        }
+        return new TokenBatch(ids, mask, rows, t);
+    }
+
+    /** The real (unpadded) tokens of fixture row {@code r}. */
+    static int[] realTokens(int r) {
+        int[] ids = ints(inputs.get("input_ids").get(r));
+        int[] mask = ints(inputs.get("attention_mask").get(r));
+        return Arrays.copyOf(ids, Arrays.stream(mask).sum());
+    }
+
+    static float[][] logits(TokenBatch batch) {
+        try (NDManager step = root.newSubManager()) {
+            Gpt2ForSequenceClassification.Output out = model.forward(batch, step, false);
+            float[] flat = out.logits().toFloatArray();
+            int labels = model.config.numLabels();
+            float[][] rows = new float[batch.batchSize()][];
+            for (int r = 0; r < rows.length; r++) {
+                rows[r] = Arrays.copyOfRange(flat, r * labels, (r + 1) * labels);
+            }
+            return rows;
+        }
+    }
+
+    @Test
+    void logitsPooledHiddenAndLossMatchReference() {
+        TokenBatch batch = fixtureBatch();
+        int[] labels = ints(inputs.get("labels"));
+        try (NDManager step = root.newSubManager()) {
+            Gpt2ForSequenceClassification.Output out = model.forward(batch, step, false);
+            float[] logits = out.logits().toFloatArray();
+            float[] pooled = out.pooledHidden().toFloatArray();
+            int numLabels = model.config.numLabels();
+            int width = model.config.n_embd;
+            double maxError = 0;
+            for (int r = 0; r < batch.batchSize(); r++) {
+                JsonNode row = expected.get("rows").get(r);
+                assertEquals(row.get("pool_index").asInt(), out.poolIndex()[r], "pool index of row " + r);
+                for (int l = 0; l < numLabels; l++) {
+                    maxError = Math.max(maxError, Math.abs(row.get("logits").get(l).asDouble() - logits[r * numLabels + l]));
+                }
+                for (int c = 0; c < width; c++) {
+                    maxError = Math.max(maxError, Math.abs(row.get("pooled_hidden").get(c).asDouble() - pooled[r * width + c]));
+                }
+            }
+            assertTrue(maxError < 1e-4, "max abs difference to the reference is " + maxError);
+            float loss = Gpt2ForSequenceClassification.crossEntropy(out.logits(), labels).getFloat();
+            assertEquals(expected.get("mean_loss").asDouble(), loss, 1e-4);
+        }
+    }
+
+    @Test
+    void padTokenInsideTextIsNotMistakenForPadding() {
+        // row 5 holds the pad id as a real token mid-text; pooling must still pick its last real token
+        assertEquals(30, model.poolIndex(fixtureBatch())[5]);
+    }
+
+    @Test
+    void rightPaddingDoesNotChangeLogits() {
+        int pad = model.config.pad_token_id;
+        for (int r : new int[] {0, 3, 6}) {
+            int[] tokens = realTokens(r);
+            float[] alone = logits(TokenBatch.rightPadded(List.of(tokens), pad))[0];
+            int[] padded = Arrays.copyOf(tokens, tokens.length + 17);
+            Arrays.fill(padded, tokens.length, padded.length, pad);
+            int[] mask = new int[padded.length];
+            Arrays.fill(mask, 0, tokens.length, 1);
+            float[] withPadding = logits(new TokenBatch(padded, mask, 1, padded.length))[0];
+            assertArrayEquals(alone, withPadding, 1e-5f, "row " + r);
+        }
+    }
+
+    @Test
+    void batchOfNEqualsNSingleRows() {
+        int pad = model.config.pad_token_id;
+        List<int[]> rows = new ArrayList<>();
+        for (int r = 0; r < inputs.get("input_ids").size(); r++) {
+            if (r != 5) { // row 5 ends in real tokens equal to the pad id only inside, but keep rows unambiguous
+                rows.add(realTokens(r));
+            }
+        }
+        float[][] batched = logits(TokenBatch.rightPadded(rows, pad));
+        for (int i = 0; i < rows.size(); i++) {
+            float[] single = logits(TokenBatch.rightPadded(List.of(rows.get(i)), pad))[0];
+            assertArrayEquals(single, batched[i], 1e-5f, "row " + i);
+        }
+    }
+}
