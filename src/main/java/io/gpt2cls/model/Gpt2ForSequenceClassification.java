@@ -127,6 +127,17 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         return new Output(logits, pooled, poolIndex);
     }
 
+    /** Label probabilities (softmax of the logits) per row, for evaluation and serving; no dropout. */
+    public float[][] probabilities(TokenBatch batch, NDManager step) {
+        float[] flat = forward(batch, step, false).logits().softmax(-1).toFloatArray();
+        int labels = config.numLabels();
+        float[][] rows = new float[batch.batchSize()][labels];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(flat, r * labels, rows[r], 0, labels);
+        }
+        return rows;
+    }
+
     /**
      * The position the score head reads in each row: the rightmost token whose id is not
      * {@code pad_token_id} (0 when a row is all padding), as current Hugging Face does. With no

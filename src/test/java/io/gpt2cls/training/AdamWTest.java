@@ -1,0 +1,124 @@
+package io.gpt2cls.training;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import io.gpt2cls.model.NativeRuntime;
+
+class AdamWTest {
+
+    static final double LR = 0.01;
+    static final double WD = 0.1;
+
+    /** torch.optim.AdamW's update, written out in double precision. */
+    static double[] torchAdamW(double[] p, double[][] grads, double lr, double wd) {
+        double[] param = p.clone();
+        double[] m = new double[p.length];
+        double[] v = new double[p.length];
+        for (int t = 1; t <= grads.length; t++) {
+            double bc1 = 1 - Math.pow(0.9, t);
+            double bc2 = 1 - Math.pow(0.999, t);
+            for (int i = 0; i < p.length; i++) {
+                double g = grads[t - 1][i];
+                param[i] *= 1 - lr * wd;
+                m[i] = 0.9 * m[i] + 0.1 * g;
+                v[i] = 0.999 * v[i] + 0.001 * g * g;
+                param[i] -= lr / bc1 * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + 1e-8);
+            }
+        }
+        return param;
+    }
+
+    static void setGradient(NDManager manager, NDArray param, double[] gradient) {
+        try (NDManager step = manager.newSubManager(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            float[] g = new float[gradient.length];
+            for (int i = 0; i < g.length; i++) {
+                g[i] = (float) gradient[i];
+            }
+            collector.backward(step.create(g).mul(param).sum()); // d/dp sum(g * p) = g
+        }
+    }
+
+    @Test
+    void threeStepsMatchTorchAdamWWithDecoupledDecay() {
+        NativeRuntime.ensureOffline();
+        double[] start = {1.0, -2.0, 0.5, 3.0};
+        double[][] grads = {{0.1, -0.2, 0.3, 1e-4}, {-0.5, 0.25, 0.0, 2.0}, {0.05, 0.05, -1.0, -0.3}};
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray weight = manager.create(new float[] {1.0f, -2.0f, 0.5f, 3.0f});
+            NDArray bias = manager.create(new float[] {1.0f, -2.0f, 0.5f, 3.0f});
+            weight.setRequiresGradient(true);
+            bias.setRequiresGradient(true);
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            params.put("transformer.h.0.mlp.c_fc.weight", weight);
+            params.put("transformer.h.0.mlp.c_fc.bias", bias);
+            TrainingArguments args = new TrainingArguments();
+            args.weight_decay = WD;
+            try (AdamW optimizer = new AdamW(params, manager, args)) {
+                for (double[] g : grads) {
+                    setGradient(manager, weight, g);
+                    setGradient(manager, bias, g);
+                    try (NDManager step = manager.newSubManager()) {
+                        optimizer.step(LR, 1.0, step);
+                    }
+                }
+            }
+            double[] expectedDecayed = torchAdamW(start, grads, LR, WD);
+            double[] expectedUndecayed = torchAdamW(start, grads, LR, 0.0);
+            float[] actualWeight = weight.toFloatArray();
+            float[] actualBias = bias.toFloatArray();
+            for (int i = 0; i < start.length; i++) {
+                assertEquals(expectedDecayed[i], actualWeight[i], 1e-6, "weight[" + i + "]");
+                assertEquals(expectedUndecayed[i], actualBias[i], 1e-6, "bias[" + i + "]");
+            }
+            // the same three updates computed independently in Python (torch.optim.AdamW's formula)
+            double[] python = {0.9969800033648565, -1.9878809027467748, 0.48645986491554777, 2.9688550540816507};
+            for (int i = 0; i < start.length; i++) {
+                assertEquals(python[i], actualWeight[i], 1e-6, "weight[" + i + "] vs python");
+            }
+        }
+    }
+
+    @Test
+    void gradientScaleActsLikeClippedGradients() {
+        NativeRuntime.ensureOffline();
+        double[][] grads = {{4.0, -3.0}};
+        double[][] scaled = {{0.4, -0.3}};
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray w = manager.create(new float[] {0.5f, 0.5f});
+            w.setRequiresGradient(true);
+            try (AdamW optimizer = new AdamW(Map.of("score.weight", w), manager, new TrainingArguments())) {
+                setGradient(manager, w, grads[0]);
+                try (NDManager step = manager.newSubManager()) {
+                    assertEquals(5.0, optimizer.gradientNorm(step), 1e-6);
+                    optimizer.step(LR, 0.1, step);
+                }
+            }
+            double[] expected = torchAdamW(new double[] {0.5, 0.5}, scaled, LR, 0.01);
+            assertEquals(expected[0], w.toFloatArray()[0], 1e-6);
+            assertEquals(expected[1], w.toFloatArray()[1], 1e-6);
+        }
+    }
+
+    @Test
+    void decayGroupsFollowHuggingFace() {
+        assertTrue(AdamW.decays("transformer.wte.weight"));
+        assertTrue(AdamW.decays("transformer.wpe.weight"));
+        assertTrue(AdamW.decays("transformer.h.3.attn.c_attn.weight"));
+        assertTrue(AdamW.decays("score.weight"));
+        assertFalse(AdamW.decays("transformer.h.3.attn.c_attn.bias"));
+        assertFalse(AdamW.decays("transformer.h.0.ln_1.weight"));
+        assertFalse(AdamW.decays("transformer.h.0.ln_2.weight"));
+        assertFalse(AdamW.decays("transformer.ln_f.weight"));
+    }
+}
