@@ -1,0 +1,8 @@
+package io.gpt2cls.dataset;
+
+/** A dataset or spec that cannot be prepared or read, with a message that names the file and says what to change. */
+public class DatasetException extends RuntimeException {
+    public DatasetException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,84 @@
+package io.gpt2cls.dataset;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** JSON Lines: one JSON value per line, located by line number. */
+final class JsonLinesReader implements RowReader {
+
+    /** Two objects on one line or a repeated key are mistakes in the file, not rows to guess at. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    private final String fileName;
+    private final BufferedReader lines;
+    private final Set<String> columns = new LinkedHashSet<>();
+    private long lineNumber;
+
+    JsonLinesReader(String fileName, BufferedReader lines) {
+        this.fileName = fileName;
+        this.lines = lines;
+    }
+
+    @Override
+    public SourceRow next() throws IOException {
+        String line;
+        do {
+            line = readLine();
+            if (line == null) {
+                return null;
+            }
+        } while (line.isBlank());
+        RowLocation location = RowLocation.ofLine(fileName, lineNumber);
+        JsonNode value;
+        try {
+            value = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            return SourceRow.unreadable(location,
+                    "invalid JSON at column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+        }
+        for (Iterator<String> names = value.fieldNames(); names.hasNext(); ) {
+            columns.add(names.next());
+        }
+        return SourceRow.parsed(location, value);
+    }
+
+    private String readLine() throws IOException {
+        try {
+            String line = lines.readLine();
+            lineNumber++;
+            return line;
+        } catch (CharacterCodingException e) {
+            throw RowReader.notUtf8(fileName, lineNumber + 1);
+        }
+    }
+
+    @Override
+    public Optional<List<String>> header() {
+        return Optional.empty();
+    }
+
+    @Override
+    public Collection<String> columns() {
+        return columns;
+    }
+
+    @Override
+    public void close() throws IOException {
+        lines.close();
+    }
+}

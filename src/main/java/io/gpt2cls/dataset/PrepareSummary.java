@@ -1,0 +1,41 @@
+package io.gpt2cls.dataset;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a {@code prepare} run did, for its caller: counts overall and per input file (with a test
+ * file, the files are the splits), each split's class counts and token lengths, and the first
+ * rejections. The full record is {@code manifest.json} and {@code rejected.jsonl} in {@code outputDir}.
+ */
+public record PrepareSummary(
+        long rowsRead,
+        long accepted,
+        long rejected,
+        List<String> labels,
+        List<Manifest.Source> sources,
+        Map<String, Manifest.SplitStats> splits,
+        List<Rejection> firstRejections,
+        Path outputDir,
+        Path manifestPath) {
+
+    static final int FIRST_REJECTIONS = 20;
+
+    static PrepareSummary of(Manifest manifest, List<Rejection> rejections, Path outputDir) {
+        return new PrepareSummary(
+                manifest.sources().stream().mapToLong(Manifest.Source::rowsRead).sum(),
+                manifest.sources().stream().mapToLong(Manifest.Source::accepted).sum(),
+                manifest.sources().stream().mapToLong(Manifest.Source::rejected).sum(),
+                manifest.labels(),
+                manifest.sources(),
+                manifest.splits(),
+                List.copyOf(rejections.subList(0, Math.min(FIRST_REJECTIONS, rejections.size()))),
+                outputDir,
+                outputDir.resolve(Manifest.FILE));
+    }
+
+    public Manifest.SplitStats split(String name) {
+        return splits.get(name);
+    }
+}
