@@ -50,6 +50,35 @@ public final class Gpt2TokenizerBuilder {
         return tokenizerJson;
     }
 
+    /**
+     * GPT-2's tokenizer.json in {@code cacheDir}, built on first use. The build is deterministic, so
+     * every copy has the same SHA-256 and datasets prepared with one match models trained with another.
+     */
+    public static synchronized Path cached(Path cacheDir) throws IOException {
+        Path file = cacheDir.resolve(TextTokenizer.TOKENIZER_FILE);
+        if (!Files.exists(file)) {
+            Path staging = Files.createTempDirectory(Files.createDirectories(cacheDir.getParent()), ".gpt2-tokenizer-");
+            writeTo(staging);
+            try {
+                Files.move(staging, cacheDir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
+                // another process built it first; theirs is byte-identical
+                try (var files = Files.list(staging)) {
+                    for (Path f : files.toList()) {
+                        Files.delete(f);
+                    }
+                }
+                Files.delete(staging);
+            }
+        }
+        return file;
+    }
+
+    /** The default cache under the temp directory, the one writable place on AWS Lambda. */
+    public static Path cached() throws IOException {
+        return cached(Path.of(System.getProperty("java.io.tmpdir"), "gpt2cls", "gpt2-tokenizer"));
+    }
+
     /** {@code tokenizer_config.json} and {@code special_tokens_map.json}: GPT-2 with its end-of-text token as pad. */
     public static void writeCompanionFiles(Path dir) throws IOException {
         ObjectNode special = JSON.createObjectNode();

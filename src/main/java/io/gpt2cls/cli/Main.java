@@ -1,0 +1,249 @@
+package io.gpt2cls.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import ai.djl.ndarray.NDManager;
+import io.gpt2cls.function.ClassifyRequest;
+import io.gpt2cls.function.ClassifyService;
+import io.gpt2cls.function.FinetuneRequest;
+import io.gpt2cls.function.FinetuneService;
+import io.gpt2cls.function.PrepareRequest;
+import io.gpt2cls.function.PrepareService;
+import io.gpt2cls.inference.RawLogits;
+import io.gpt2cls.model.Gpt2ForSequenceClassification;
+import io.gpt2cls.model.ModelCheckpoint;
+import io.gpt2cls.model.ModelPreset;
+import io.gpt2cls.model.NativeRuntime;
+import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.training.ThroughputBenchmark;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.QuarkusApplication;
+import io.quarkus.runtime.annotations.QuarkusMain;
+
+/**
+ * The jar's entry point. With no arguments it serves the exported function (AWS Lambda, dev
+ * mode). With a command it runs one job and exits: that is how the GPU container runs
+ * {@code finetune}, and how a user builds a tokenizer, creates a model or checks logits.
+ */
+@QuarkusMain
+public class Main implements QuarkusApplication {
+
+    static final String USAGE = String.join("\n",
+            "usage: java -jar quarkus-run.jar COMMAND [OPTIONS]",
+            "  pipeline [--data FILE] [--work DIR] [--epochs N]   the whole pipeline locally on a sample dataset",
+            "  tokenizer gpt2 --out DIR                            write GPT-2's tokenizer.json (built offline)",
+            "  init-model --preset tiny|gpt2-small --labels a,b --out DIR [--seed N]   a fresh random checkpoint",
+            "  logits --model DIR --input FILE                     logits per row for {\"input_ids\": [[...]], \"attention_mask\": [[...]]}",
+            "  prepare|finetune|classify REQUEST.json              run one function on a JSON request ('-' reads stdin)",
+            "  bench-train --preset tiny|gpt2-small [--batch 8] [--seq 128] [--updates 20]   training tokens/s",
+            "  (no command)                                        serve the function named by QUARKUS_FUNQY_EXPORT");
+
+
+    @Inject
+    ObjectMapper json;
+    @Inject
+    PrepareService prepare;
+    @Inject
+    FinetuneService finetune;
+    @Inject
+    ClassifyService classify;
+    @Inject
+    Pipeline pipeline;
+
+    @Override
+    public int run(String... args) {
+        if (args.length == 0) {
+            Quarkus.waitForExit();
+            return 0;
+        }
+        NativeRuntime.ensureOffline();
+        try {
+            Options options = new Options(Arrays.copyOfRange(args, 1, args.length));
+            switch (args[0]) {
+                case "pipeline" -> pipeline.run(options.path("data", null), options.path("work", Path.of("runs", "pipeline")),
+                        options.integer("epochs", Pipeline.DEFAULT_EPOCHS));
+                case "tokenizer" -> writeTokenizer(options);
+                case "init-model" -> initModel(options);
+                case "logits" -> logits(options);
+                case "prepare" -> print(prepare.prepare(request(options, PrepareRequest.class)));
+                case "finetune" -> print(finetune.finetune(request(options, FinetuneRequest.class)));
+                case "classify" -> print(classify.classify(request(options, ClassifyRequest.class)));
+                case "bench-train" -> print(ThroughputBenchmark.run(ModelPreset.byId(options.required("preset")),
+                        options.integer("batch", 8), options.integer("seq", 128), options.integer("warmup", 3),
+                        options.integer("updates", 20)));
+                case "help", "--help", "-h" -> System.out.println(USAGE);
+                default -> throw new UsageException("unknown command '" + args[0] + "'");
+            }
+            return 0;
+        } catch (UsageException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.println(USAGE);
+            return 2;
+        } catch (RuntimeException | IOException e) {
+            System.err.println("error: " + describe(e));
+            return 1;
+        }
+    }
+
+    private static String describe(Throwable e) {
+        if (e instanceof NoSuchFileException missing) {
+            return "no such file: " + missing.getFile();
+        }
+        if (e instanceof UncheckedIOException unchecked) {
+            return describe(unchecked.getCause());
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+
+    private void writeTokenizer(Options options) throws IOException {
+        String name = options.positional(0, "tokenizer name (gpt2)");
+        if (!name.equals("gpt2")) {
+            throw new UsageException("only the 'gpt2' tokenizer can be built offline; copy any other tokenizer.json from its model");
+        }
+        Path file = Gpt2TokenizerBuilder.writeTo(options.requiredPath("out"));
+        System.out.println("wrote " + file + " (+ tokenizer_config.json, special_tokens_map.json)");
+    }
+
+    private void initModel(Options options) throws IOException {
+        ModelPreset preset = ModelPreset.byId(options.required("preset"));
+        List<String> labels = List.of(options.required("labels").split(","));
+        Path out = options.requiredPath("out");
+        try (NDManager root = NDManager.newBaseManager();
+             Gpt2ForSequenceClassification model = Gpt2ForSequenceClassification.randomInit(
+                     preset.config(labels), root, options.integer("seed", 42))) {
+            ModelCheckpoint.save(model, out);
+            Gpt2TokenizerBuilder.writeTo(out);
+            System.out.printf("wrote a fresh %s GPT-2 classifier (%,d parameters, labels %s) to %s%n",
+                    preset.id, model.parameterCount(), labels, out);
+        }
+    }
+
+    private void logits(Options options) throws IOException {
+        Path modelDir = options.requiredPath("model");
+        Path input = options.requiredPath("input");
+        JsonNode root;
+        try {
+            root = json.readTree(input.toFile());
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(input + " is not valid JSON: " + e.getOriginalMessage());
+        }
+        int[][] ids = intRows(root.get("input_ids"), "input_ids", input);
+        int[][] mask = root.hasNonNull("attention_mask") ? intRows(root.get("attention_mask"), "attention_mask", input) : null;
+        if (mask != null && mask.length != ids.length) {
+            throw new IllegalArgumentException(input + ": attention_mask has " + mask.length + " rows but input_ids has " + ids.length);
+        }
+        List<Map<String, Object>> rows = RawLogits.compute(modelDir, ids, mask).stream().map(r -> {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("logits", r.logits());
+            row.put("pool_index", r.poolIndex());
+            return row;
+        }).toList();
+        print(Map.of("rows", rows));
+    }
+
+    private static int[][] intRows(JsonNode node, String field, Path file) {
+        if (node == null || !node.isArray()) {
+            throw new IllegalArgumentException(file + ": '" + field + "' must be a list of rows of integers, e.g. [[464, 3290]]");
+        }
+        int[][] rows = new int[node.size()][];
+        for (int r = 0; r < rows.length; r++) {
+            JsonNode row = node.get(r);
+            if (!row.isArray()) {
+                throw new IllegalArgumentException(file + ": " + field + "[" + r + "] is not a list of integers");
+            }
+            rows[r] = new int[row.size()];
+            for (int p = 0; p < row.size(); p++) {
+                if (!row.get(p).canConvertToInt() || !row.get(p).isIntegralNumber()) {
+                    throw new IllegalArgumentException(file + ": " + field + "[" + r + "][" + p + "] = " + row.get(p) + " is not an integer");
+                }
+                rows[r][p] = row.get(p).asInt();
+            }
+        }
+        return rows;
+    }
+
+    private <T> T request(Options options, Class<T> type) throws IOException {
+        String source = options.positional(0, "request file (JSON), or - for stdin");
+        try (InputStream in = source.equals("-") ? System.in : Files.newInputStream(Path.of(source))) {
+            return json.readValue(in, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(source + " is not a valid " + type.getSimpleName() + ": " + e.getOriginalMessage());
+        }
+    }
+
+    private void print(Object value) throws IOException {
+        System.out.println(json.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value));
+    }
+
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /** {@code --name value} pairs and positional words. */
+    static final class Options {
+        private final Map<String, String> named = new LinkedHashMap<>();
+        private final List<String> positional = new java.util.ArrayList<>();
+
+        Options(String[] args) {
+            for (int i = 0; i < args.length; i++) {
+                if (args[i].startsWith("--")) {
+                    if (i + 1 >= args.length) {
+                        throw new UsageException("option " + args[i] + " needs a value");
+                    }
+                    named.put(args[i].substring(2), args[++i]);
+                } else {
+                    positional.add(args[i]);
+                }
+            }
+        }
+
+        String required(String name) {
+            String value = named.get(name);
+            if (value == null) {
+                throw new UsageException("missing --" + name);
+            }
+            return value;
+        }
+
+        Path requiredPath(String name) {
+            return Path.of(required(name));
+        }
+
+        Path path(String name, Path fallback) {
+            return named.containsKey(name) ? Path.of(named.get(name)) : fallback;
+        }
+
+        int integer(String name, int fallback) {
+            try {
+                return named.containsKey(name) ? Integer.parseInt(named.get(name)) : fallback;
+            } catch (NumberFormatException e) {
+                throw new UsageException("--" + name + " must be a whole number, got '" + named.get(name) + "'");
+            }
+        }
+
+        String positional(int index, String what) {
+            if (positional.size() <= index) {
+                throw new UsageException("missing " + what);
+            }
+            return positional.get(index);
+        }
+    }
+}

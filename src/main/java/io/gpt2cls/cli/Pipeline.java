@@ -1,0 +1,105 @@
+package io.gpt2cls.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.gpt2cls.dataset.PrepareSummary;
+import io.gpt2cls.function.FinetuneRequest;
+import io.gpt2cls.function.FinetuneResponse;
+import io.gpt2cls.function.FinetuneService;
+import io.gpt2cls.function.PrepareRequest;
+import io.gpt2cls.function.PrepareService;
+import io.gpt2cls.inference.TextClassifier;
+import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+
+/**
+ * The main job on the embedded default: prepare -> finetune -> classify on one machine, with the
+ * local directory store. It runs the same services the Lambda functions run.
+ */
+@ApplicationScoped
+public class Pipeline {
+
+    static final int DEFAULT_EPOCHS = 4;
+    static final String SAMPLE_RESOURCE = "/samples/spamassassin-sample.jsonl";
+    static final List<String> EXAMPLES = List.of(
+            "Subject: Meeting notes\n\nHi all, attached are the notes from Tuesday's design review. "
+                    + "Let me know if I missed anything before we send them to the list.",
+            "Subject: URGENT: claim your FREE prize now!!!\n\nCongratulations! You have been selected to receive "
+                    + "$1,000,000. Click here to claim your reward. Limited time offer, act now!",
+            "Subject: Re: [SAtalk] rule scores for 2.40\n\nI ran the mass-check over my corpus last night; "
+                    + "the new RCVD rules look fine, patch below.",
+            "Subject: Lowest mortgage rates guaranteed\n\nRefinance today and save thousands. No credit check! "
+                    + "To be removed from our mailing list reply with REMOVE in the subject.");
+
+    private static final Logger LOG = Logger.getLogger(Pipeline.class);
+
+    @Inject
+    PrepareService prepare;
+    @Inject
+    FinetuneService finetune;
+
+    public void run(Path data, Path work, int epochs) throws IOException {
+        work = work.toAbsolutePath();
+        Files.createDirectories(work);
+        if (data == null) {
+            data = work.resolve("sample.jsonl");
+            try (InputStream in = Pipeline.class.getResourceAsStream(SAMPLE_RESOURCE)) {
+                Files.copy(in, data, StandardCopyOption.REPLACE_EXISTING);
+            }
+            LOG.infof("using the bundled sample: 600 SpamAssassin messages (ham/spam), written to %s", data);
+        }
+
+        LOG.info("[1/4] building GPT-2's tokenizer.json from the byte-pair ranks shipped in jtokkit");
+        Path tokenizer = Gpt2TokenizerBuilder.writeTo(work.resolve("tokenizer"));
+
+        LOG.info("[2/4] prepare: validating, splitting and tokenizing the dataset");
+        PrepareRequest prep = new PrepareRequest();
+        prep.train = data.toString();
+        prep.output = work.resolve("dataset").toString();
+        prep.tokenizer = tokenizer.toString();
+        prep.maxLength = 256;
+        prep.testFraction = 0.2;
+        PrepareSummary summary = prepare.prepare(prep);
+        LOG.infof("prepared %d rows (%d rejected): train %s, test %s -> %s", summary.accepted(), summary.rejected(),
+                summary.split("train").perClass(), summary.split("test").perClass(), summary.outputDir());
+
+        LOG.infof("[3/4] finetune: a fresh tiny GPT-2 for %d epochs on %d CPU cores", epochs, Runtime.getRuntime().availableProcessors());
+        FinetuneRequest train = new FinetuneRequest();
+        train.dataset = prep.output;
+        train.preset = "tiny";
+        train.tokenizer = tokenizer.toString();
+        train.output = work.resolve("model").toString();
+        train.training.learning_rate = 1e-3;
+        train.training.num_train_epochs = epochs;
+        train.training.per_device_train_batch_size = 16;
+        train.training.per_device_eval_batch_size = 32;
+        train.training.warmup_ratio = 0.1;
+        train.training.logging_steps = 5;
+        train.training.group_by_length = true;
+        FinetuneResponse result = finetune.finetune(train);
+
+        LOG.info("[4/4] classify: the trained model on a few new messages");
+        try (TextClassifier classifier = TextClassifier.load(Path.of(train.output), train.output, TextClassifier.Limits.DEFAULT)) {
+            List<TextClassifier.Prediction> predictions = classifier.classify(EXAMPLES);
+            for (int i = 0; i < EXAMPLES.size(); i++) {
+                TextClassifier.Prediction p = predictions.get(i);
+                String firstLine = EXAMPLES.get(i).lines().findFirst().orElse("");
+                System.out.printf("  %-5s %.3f  %s%n", p.label(), p.score(), firstLine);
+            }
+        }
+        System.out.printf("%nfinal evaluation on %d held-out messages: accuracy %.4f, macro-F1 %.4f%n",
+                summary.split("test").rows(), result.eval.accuracy, result.eval.macroF1);
+        System.out.printf("checkpoint (Hugging Face layout): %s%n", train.output);
+        System.out.printf("  Python:  GPT2ForSequenceClassification.from_pretrained(\"%s\")%n", train.output);
+        System.out.printf("  serve:   GPT2CLS_CLASSIFY_MODEL=%s java -jar target/quarkus-app/quarkus-run.jar classify request.json%n", train.output);
+    }
+}

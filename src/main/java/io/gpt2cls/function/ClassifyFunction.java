@@ -1,0 +1,16 @@
+package io.gpt2cls.function;
+
+import jakarta.inject.Inject;
+
+import io.quarkus.funqy.Funq;
+
+public class ClassifyFunction {
+
+    @Inject
+    ClassifyService service;
+
+    @Funq
+    public ClassifyResponse classify(ClassifyRequest request) {
+        return service.classify(request);
+    }
+}

@@ -1,0 +1,21 @@
+package io.gpt2cls.function;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** One text ({@code text}) or several ({@code texts}); both may be given, {@code text} comes first. */
+public class ClassifyRequest {
+    public String text;
+    public List<String> texts;
+
+    List<String> allTexts() {
+        List<String> all = new ArrayList<>();
+        if (text != null) {
+            all.add(text);
+        }
+        if (texts != null) {
+            all.addAll(texts);
+        }
+        return all;
+    }
+}

@@ -1,0 +1,19 @@
+package io.gpt2cls.function;
+
+import java.util.List;
+import java.util.Map;
+
+/** Per input text, in request order: the label, its probability and all label probabilities. */
+public class ClassifyResponse {
+    public String model;
+    public List<Result> results;
+
+    public static class Result {
+        public String label;
+        public double score;
+        public Map<String, Double> probabilities;
+        /** Tokens the model read; more were cut off when {@code truncated}. */
+        public int tokens;
+        public boolean truncated;
+    }
+}

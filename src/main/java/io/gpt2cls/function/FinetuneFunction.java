@@ -1,0 +1,16 @@
+package io.gpt2cls.function;
+
+import jakarta.inject.Inject;
+
+import io.quarkus.funqy.Funq;
+
+public class FinetuneFunction {
+
+    @Inject
+    FinetuneService service;
+
+    @Funq
+    public FinetuneResponse finetune(FinetuneRequest request) {
+        return service.finetune(request);
+    }
+}

@@ -1,0 +1,22 @@
+package io.gpt2cls.function;
+
+import io.gpt2cls.training.TrainingArguments;
+
+/**
+ * Fine-tune a model on a prepared dataset. Start from {@code base_model} (a checkpoint location),
+ * or, without one, from a fresh {@code preset} ("tiny", "gpt2-small").
+ */
+public class FinetuneRequest {
+    /** Location of a prepared dataset (the output of prepare). */
+    public String dataset;
+    public String baseModel;
+    public String preset = "tiny";
+    /** tokenizer.json for a preset model; GPT-2's when absent. */
+    public String tokenizer;
+    /** Where checkpoints and the final model go. */
+    public String output;
+    /** Hugging Face TrainingArguments names: learning_rate, num_train_epochs, per_device_train_batch_size, ... */
+    public TrainingArguments training = new TrainingArguments();
+    /** Seed of the random initialisation of a preset model. */
+    public long initSeed = 42;
+}

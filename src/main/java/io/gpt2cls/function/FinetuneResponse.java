@@ -1,0 +1,29 @@
+package io.gpt2cls.function;
+
+import java.util.List;
+import java.util.Map;
+
+/** Where the model went and how training went. */
+public class FinetuneResponse {
+    public String output;
+    public int globalStep;
+    public double epoch;
+    public double trainLoss;
+    public double trainRuntimeSeconds;
+    public double trainSamplesPerSecond;
+    public double trainTokensPerSecond;
+    public String bestModelCheckpoint;
+    public Double bestMetric;
+    /** Evaluation on the dataset's test split after the last epoch; absent without one. */
+    public Evaluation eval;
+
+    public static class Evaluation {
+        public double loss;
+        public double accuracy;
+        public double macroF1;
+        public Map<String, Map<String, Double>> perClass;
+        public List<String> labels;
+        /** Rows = true label, columns = predicted label, in {@code labels} order. */
+        public long[][] confusionMatrix;
+    }
+}

@@ -1,0 +1,78 @@
+package io.gpt2cls.function;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.gpt2cls.storage.ArtifactStore;
+import io.gpt2cls.training.ClassificationMetrics;
+import io.gpt2cls.training.FinetuneJob;
+import io.gpt2cls.training.Trainer;
+
+@ApplicationScoped
+public class FinetuneService {
+
+    @Inject
+    ArtifactStore store;
+
+    public FinetuneResponse finetune(FinetuneRequest request) {
+        require(request.dataset, "dataset", "the location of a prepared dataset (prepare's output)");
+        require(request.output, "output", "where checkpoints and the final model go");
+        try {
+            Path output = store.workDir(request.output);
+            FinetuneJob.Spec spec = new FinetuneJob.Spec(
+                    store.fetch(request.dataset),
+                    request.baseModel == null ? null : store.fetch(request.baseModel),
+                    request.preset,
+                    request.tokenizer == null ? null : store.fetch(request.tokenizer),
+                    output,
+                    request.training,
+                    request.initSeed);
+            Trainer.Result result = FinetuneJob.run(spec);
+            store.publish(output, request.output);
+            return response(request.output, result);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    static void require(String value, String field, String what) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("request field '" + field + "' is required: " + what);
+        }
+    }
+
+    private static FinetuneResponse response(String output, Trainer.Result result) {
+        FinetuneResponse response = new FinetuneResponse();
+        response.output = output;
+        response.globalStep = result.state().global_step;
+        response.epoch = result.state().epoch;
+        response.trainLoss = result.trainLoss();
+        response.trainRuntimeSeconds = result.runtime().toMillis() / 1000.0;
+        response.trainSamplesPerSecond = result.samplesPerSecond();
+        response.trainTokensPerSecond = result.tokensPerSecond();
+        response.bestModelCheckpoint = result.state().best_model_checkpoint;
+        response.bestMetric = result.state().best_metric;
+        ClassificationMetrics metrics = result.finalMetrics();
+        if (metrics != null) {
+            FinetuneResponse.Evaluation eval = new FinetuneResponse.Evaluation();
+            eval.loss = metrics.loss();
+            eval.accuracy = metrics.accuracy();
+            eval.macroF1 = metrics.macroF1();
+            eval.labels = metrics.labels();
+            eval.confusionMatrix = metrics.confusion();
+            eval.perClass = new LinkedHashMap<>();
+            for (ClassificationMetrics.PerClass c : metrics.perClass()) {
+                eval.perClass.put(c.label(), Map.of("precision", c.precision(), "recall", c.recall(), "f1", c.f1(),
+                        "support", (double) c.support()));
+            }
+            response.eval = eval;
+        }
+        return response;
+    }
+}

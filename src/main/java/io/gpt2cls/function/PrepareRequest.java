@@ -1,0 +1,23 @@
+package io.gpt2cls.function;
+
+import java.util.List;
+
+/** Validate and tokenize a labelled text dataset (JSONL or CSV) into shards + manifest.json. */
+public class PrepareRequest {
+    /** Location of the training file (.jsonl or .csv). */
+    public String train;
+    /** Optional test file; without it a stratified test split is taken from {@code train}. */
+    public String test;
+    /** tokenizer.json (or a model directory holding one); GPT-2's when absent. */
+    public String tokenizer;
+    /** Where the prepared dataset goes. */
+    public String output;
+    public String textColumn = "text";
+    public String labelColumn = "label";
+    /** Tokens kept per text (truncation on the right); at most the model's n_positions. */
+    public int maxLength = 512;
+    public double testFraction = 0.1;
+    public long seed = 42;
+    /** Optional fixed label order; rows with other labels are rejected. */
+    public List<String> labels;
+}

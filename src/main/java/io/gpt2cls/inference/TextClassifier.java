@@ -1,0 +1,147 @@
+package io.gpt2cls.inference;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import org.jboss.logging.Logger;
+
+import ai.djl.ndarray.NDManager;
+import io.gpt2cls.model.Gpt2ForSequenceClassification;
+import io.gpt2cls.model.ModelCheckpoint;
+import io.gpt2cls.model.NativeRuntime;
+import io.gpt2cls.model.TokenBatch;
+import io.gpt2cls.tokenizer.TextTokenizer;
+
+/**
+ * A fine-tuned model and its tokenizer, loaded once and reused for every request (warm start).
+ *
+ * <p>Owns its native resources: the model's weights and the tokenizer, freed by {@link #close()}.
+ * Each call works on its own sub-manager, closed before it returns, so serving memory stays flat.
+ */
+public final class TextClassifier implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(TextClassifier.class);
+
+    private final NDManager root;
+    private final Gpt2ForSequenceClassification model;
+    private final TextTokenizer tokenizer;
+    private final String modelId;
+    private final Limits limits;
+
+    /** Request limits; a request over them gets an error that names the limit. */
+    public record Limits(int maxTexts, int maxCharsPerText, int batchSize) {
+        public static final Limits DEFAULT = new Limits(64, 100_000, 16);
+    }
+
+    /** One text's result: the winning label, its probability, and all label probabilities. */
+    public record Prediction(String label, double score, Map<String, Double> probabilities, int tokens, boolean truncated) {}
+
+    private TextClassifier(NDManager root, Gpt2ForSequenceClassification model, TextTokenizer tokenizer, String modelId, Limits limits) {
+        this.root = root;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.modelId = modelId;
+        this.limits = limits;
+    }
+
+    /** Loads a model directory holding config.json, model.safetensors and tokenizer.json. */
+    public static TextClassifier load(Path modelDir, String modelId, Limits limits) throws IOException {
+        NativeRuntime.ensureOffline();
+        long start = System.nanoTime();
+        NDManager root = NDManager.newBaseManager();
+        try {
+            Gpt2ForSequenceClassification model = ModelCheckpoint.load(modelDir, root);
+            if (model.config.pad_token_id == null) {
+                throw new IllegalArgumentException(modelDir + "/config.json has no pad_token_id; batches need one (GPT-2 uses 50256)");
+            }
+            TextTokenizer tokenizer = TextTokenizer.load(modelDir);
+            LOG.infof("loaded model %s (%,d parameters, labels %s) in %d ms", modelId, model.parameterCount(),
+                    model.config.labels(), (System.nanoTime() - start) / 1_000_000);
+            return new TextClassifier(root, model, tokenizer, modelId, limits);
+        } catch (IOException | RuntimeException e) {
+            root.close();
+            throw e;
+        }
+    }
+
+    public List<Prediction> classify(List<String> texts) {
+        validate(texts);
+        int maxTokens = model.config.n_positions;
+        List<int[]> encoded = tokenizer.encodeAll(texts, Integer.MAX_VALUE);
+        Prediction[] predictions = new Prediction[texts.size()];
+        // Similar lengths share a batch, so little compute goes into padding.
+        List<Integer> order = new ArrayList<>(IntStream.range(0, texts.size()).boxed().toList());
+        order.sort(Comparator.comparingInt(i -> encoded.get(i).length));
+        for (int start = 0; start < order.size(); start += limits.batchSize()) {
+            List<Integer> rows = order.subList(start, Math.min(order.size(), start + limits.batchSize()));
+            List<int[]> tokens = rows.stream().map(i -> {
+                int[] ids = encoded.get(i);
+                return ids.length > maxTokens ? Arrays.copyOf(ids, maxTokens) : ids;
+            }).toList();
+            float[][] probabilities;
+            try (NDManager step = root.newSubManager()) {
+                probabilities = model.probabilities(TokenBatch.rightPadded(tokens, model.config.pad_token_id), step);
+            }
+            for (int j = 0; j < rows.size(); j++) {
+                int row = rows.get(j);
+                predictions[row] = prediction(probabilities[j], tokens.get(j).length, encoded.get(row).length > maxTokens);
+            }
+        }
+        return List.of(predictions);
+    }
+
+    private Prediction prediction(float[] probabilities, int tokens, boolean truncated) {
+        List<String> labels = model.config.labels();
+        Map<String, Double> byLabel = new LinkedHashMap<>();
+        int best = 0;
+        for (int i = 0; i < probabilities.length; i++) {
+            byLabel.put(labels.get(i), (double) probabilities[i]);
+            if (probabilities[i] > probabilities[best]) {
+                best = i;
+            }
+        }
+        return new Prediction(labels.get(best), probabilities[best], byLabel, tokens, truncated);
+    }
+
+    private void validate(List<String> texts) {
+        if (texts == null || texts.isEmpty()) {
+            throw new IllegalArgumentException("no text to classify: send \"text\": \"...\" or \"texts\": [\"...\", ...]");
+        }
+        if (texts.size() > limits.maxTexts()) {
+            throw new IllegalArgumentException(texts.size() + " texts in one request; the limit is " + limits.maxTexts()
+                    + " (gpt2cls.classify.max-texts): split the request");
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            String text = texts.get(i);
+            if (text == null || text.isBlank()) {
+                throw new IllegalArgumentException("text " + i + " is empty; every text needs at least one non-space character");
+            }
+            if (text.length() > limits.maxCharsPerText()) {
+                throw new IllegalArgumentException("text " + i + " has " + text.length() + " characters; the limit is "
+                        + limits.maxCharsPerText() + " (gpt2cls.classify.max-chars-per-text)");
+            }
+        }
+    }
+
+    public String modelId() {
+        return modelId;
+    }
+
+    public List<String> labels() {
+        return model.config.labels();
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        model.close();
+        root.close();
+    }
+}

@@ -1,0 +1,119 @@
+package io.gpt2cls.training;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.jboss.logging.Logger;
+
+import ai.djl.ndarray.NDManager;
+import io.gpt2cls.dataset.Manifest;
+import io.gpt2cls.dataset.TokenizedDataset;
+import io.gpt2cls.model.Gpt2Config;
+import io.gpt2cls.model.Gpt2ForSequenceClassification;
+import io.gpt2cls.model.ModelCheckpoint;
+import io.gpt2cls.model.ModelPreset;
+import io.gpt2cls.model.NativeRuntime;
+import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.tokenizer.TextTokenizer;
+
+/**
+ * One fine-tuning run: a prepared dataset + a base checkpoint (or a preset, from scratch) ->
+ * checkpoints and a final model in the Hugging Face layout.
+ */
+public final class FinetuneJob {
+
+    private static final Logger LOG = Logger.getLogger(FinetuneJob.class);
+
+    /**
+     * @param baseModel a checkpoint directory to start from, or null to start from {@code preset}
+     * @param preset a {@link ModelPreset} id, used when baseModel is null
+     * @param tokenizer the tokenizer.json to ship with a preset model; null means GPT-2's
+     */
+    public record Spec(Path dataset, Path baseModel, String preset, Path tokenizer, Path output, TrainingArguments args, long initSeed) {}
+
+    private FinetuneJob() {}
+
+    public static Trainer.Result run(Spec spec) throws IOException {
+        NativeRuntime.ensureOffline();
+        TokenizedDataset dataset = TokenizedDataset.open(spec.dataset());
+        List<String> labels = dataset.labels();
+        Path tokenizerFile = tokenizerFile(spec);
+        String modelTokenizerHash = TextTokenizer.sha256(Files.readAllBytes(tokenizerFile));
+        if (!modelTokenizerHash.equals(dataset.tokenizerSha256())) {
+            throw new TrainingException("dataset " + spec.dataset() + " was tokenized with a different tokenizer (sha256 "
+                    + abbreviate(dataset.tokenizerSha256()) + ") than the model's " + tokenizerFile + " (sha256 "
+                    + abbreviate(modelTokenizerHash) + "); run prepare again with the model's tokenizer");
+        }
+        try (NDManager root = NDManager.newBaseManager();
+             Gpt2ForSequenceClassification model = initialModel(spec, labels, root)) {
+            int maxLength = dataset.manifest().maxLength();
+            if (maxLength > model.config.n_positions) {
+                throw new TrainingException("dataset " + spec.dataset() + " was prepared with max_length " + maxLength
+                        + " but the model has n_positions " + model.config.n_positions + "; prepare again with max_length <= "
+                        + model.config.n_positions);
+            }
+            LabeledSequences train = sequences(dataset.split(Manifest.TRAIN));
+            Manifest.SplitStats test = dataset.manifest().splits().get(Manifest.TEST);
+            LabeledSequences eval = test != null && test.rows() > 0 ? sequences(dataset.split(Manifest.TEST)) : null;
+            Files.createDirectories(spec.output());
+            return new Trainer(model, spec.args(), train, eval, new CheckpointWriter(spec.output(), tokenizerFile)).train();
+        }
+    }
+
+    private static Gpt2ForSequenceClassification initialModel(Spec spec, List<String> labels, NDManager root) throws IOException {
+        if (spec.baseModel() != null) {
+            LOG.infof("fine-tuning %s for labels %s", spec.baseModel(), labels);
+            return ModelCheckpoint.load(spec.baseModel(), root, labels);
+        }
+        ModelPreset preset = ModelPreset.byId(spec.preset() == null ? "tiny" : spec.preset());
+        Gpt2Config config = preset.config(labels);
+        LOG.infof("training a fresh %s GPT-2 (%d layers, %d heads, width %d) for labels %s",
+                preset.id, config.n_layer, config.n_head, config.n_embd, labels);
+        return Gpt2ForSequenceClassification.randomInit(config, root, spec.initSeed());
+    }
+
+    private static Path tokenizerFile(Spec spec) throws IOException {
+        if (spec.baseModel() != null) {
+            Path file = spec.baseModel().resolve(TextTokenizer.TOKENIZER_FILE);
+            if (!Files.exists(file)) {
+                throw new TrainingException("base model " + spec.baseModel() + " has no tokenizer.json; copy the model's"
+                        + " tokenizer.json next to its config.json (GPT-2's: 'tokenizer gpt2 --out DIR')");
+            }
+            return file;
+        }
+        if (spec.tokenizer() != null) {
+            return Files.isDirectory(spec.tokenizer()) ? spec.tokenizer().resolve(TextTokenizer.TOKENIZER_FILE) : spec.tokenizer();
+        }
+        return Gpt2TokenizerBuilder.cached();
+    }
+
+    private static LabeledSequences sequences(TokenizedDataset.Split split) {
+        return new LabeledSequences() {
+            @Override
+            public int size() {
+                return split.size();
+            }
+
+            @Override
+            public int[] tokens(int row) {
+                return split.tokens(row);
+            }
+
+            @Override
+            public int label(int row) {
+                return split.label(row);
+            }
+
+            @Override
+            public int length(int row) {
+                return split.length(row);
+            }
+        };
+    }
+
+    private static String abbreviate(String hash) {
+        return hash == null ? "none" : hash.substring(0, Math.min(12, hash.length()));
+    }
+}

@@ -1,0 +1,59 @@
+package io.gpt2cls.function;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.closeTo;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.oneOf;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+
+/** Posts Lambda events to the mock event server; the model is a tiny GPT-2 trained on the test messages. */
+@QuarkusTest
+@TestProfile(FunctionProfiles.Classify.class)
+class ClassifyFunctionTest {
+
+    @Test
+    void classifiesOneTextWithAllLabelProbabilities() {
+        given().contentType("application/json").accept("application/json")
+                .body("{\"text\": \"Subject: cheap meds, click now to win\"}")
+                .post()
+                .then().statusCode(200)
+                .body("model", containsString("model"))
+                .body("results", hasSize(1))
+                .body("results[0].label", oneOf("ham", "spam"))
+                .body("results[0].probabilities", hasKey("ham"))
+                .body("results[0].probabilities", hasKey("spam"))
+                .body("results[0].probabilities.ham + results[0].probabilities.spam", closeTo(1.0, 1e-5))
+                .body("results[0].truncated", is(false));
+    }
+
+    @Test
+    void classifiesAListInRequestOrderAndKeepsServingAfterErrors() {
+        given().contentType("application/json").body("{\"texts\": [\"\"]}").post()
+                .then().statusCode(500).body("errorMessage", containsString("text 0 is empty"));
+        given().contentType("application/json").body("{\"texts\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}").post()
+                .then().statusCode(500).body("errorMessage", containsString("the limit is 4"));
+        given().contentType("application/json").body("{}").post()
+                .then().statusCode(500).body("errorMessage", containsString("no text to classify"));
+        given().contentType("application/json")
+                .body("{\"texts\": [\"short\", \"a much longer message about the weekly meeting notes and agenda\"]}")
+                .post()
+                .then().statusCode(200)
+                .body("results", hasSize(2))
+                .body("results[0].tokens", equalTo(1))
+                .body("results[1].tokens", equalTo(12));
+    }
+
+    @Test
+    void unknownRequestFieldIsAnError() {
+        given().contentType("application/json").body("{\"txt\": \"hello\"}").post()
+                .then().statusCode(500).body("errorMessage", containsString("txt"));
+    }
+}

@@ -1,0 +1,69 @@
+package io.gpt2cls.function;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.gpt2cls.dataset.DatasetPreparer;
+import io.gpt2cls.dataset.PrepareSpec;
+import io.gpt2cls.model.TestPaths;
+import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.training.FinetuneJob;
+import io.gpt2cls.training.TrainingArguments;
+
+/** Artifacts shared by the function tests: the shipped e2e messages, prepared once and trained once. */
+public final class TestModels {
+
+    public static final Path MESSAGES = TestPaths.resource("e2e/messages.jsonl");
+    private static Path work;
+
+    private TestModels() {}
+
+    static synchronized Path work() {
+        if (work == null) {
+            try {
+                work = Files.createTempDirectory("gpt2cls-test-");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return work;
+    }
+
+    public static synchronized Path tokenizer() throws IOException {
+        Path file = work().resolve("tokenizer/tokenizer.json");
+        return Files.exists(file) ? file : Gpt2TokenizerBuilder.writeTo(file.getParent());
+    }
+
+    public static synchronized Path preparedDataset() throws IOException {
+        Path dir = work().resolve("dataset");
+        if (!Files.exists(dir.resolve("manifest.json"))) {
+            PrepareSpec spec = new PrepareSpec();
+            spec.trainFile = MESSAGES;
+            spec.tokenizer = tokenizer();
+            spec.outputDir = dir;
+            spec.maxLength = 128;
+            spec.testFraction = 0.25;
+            new DatasetPreparer().prepare(spec);
+        }
+        return dir;
+    }
+
+    /** A tiny GPT-2 fine-tuned for a few updates on the messages: a real checkpoint, not a good model. */
+    public static synchronized Path trainedModel() {
+        Path dir = work().resolve("model");
+        try {
+            if (!Files.exists(dir.resolve("model.safetensors"))) {
+                TrainingArguments args = new TrainingArguments();
+                args.learning_rate = 1e-3;
+                args.max_steps = 6;
+                args.logging_steps = 2;
+                FinetuneJob.run(new FinetuneJob.Spec(preparedDataset(), null, "tiny", tokenizer(), dir, args, 1));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir;
+    }
+}
