@@ -3,6 +3,7 @@ package io.gpt2cls.dataset;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -24,13 +25,15 @@ final class JsonLinesReader implements RowReader {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
+    private final Path file;
     private final String fileName;
     private final BufferedReader lines;
     private final Set<String> columns = new LinkedHashSet<>();
     private long lineNumber;
 
-    JsonLinesReader(String fileName, BufferedReader lines) {
-        this.fileName = fileName;
+    JsonLinesReader(Path file, BufferedReader lines) {
+        this.file = file;
+        this.fileName = file.getFileName().toString();
         this.lines = lines;
     }
 
@@ -63,7 +66,7 @@ final class JsonLinesReader implements RowReader {
             lineNumber++;
             return line;
         } catch (CharacterCodingException e) {
-            throw RowReader.notUtf8(fileName, lineNumber + 1);
+            throw RowReader.notUtf8(file);
         }
     }
 
