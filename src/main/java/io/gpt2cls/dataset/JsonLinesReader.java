@@ -13,17 +13,14 @@ import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** JSON Lines: one JSON value per line, located by line number. */
 final class JsonLinesReader implements RowReader {
 
-    /** Two objects on one line or a repeated key are mistakes in the file, not rows to guess at. */
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** A repeated key is a mistake in the file, not a row to guess at. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final Path file;
     private final String fileName;
@@ -48,8 +45,12 @@ final class JsonLinesReader implements RowReader {
         } while (line.isBlank());
         RowLocation location = RowLocation.ofLine(fileName, lineNumber);
         JsonNode value;
-        try {
-            value = JSON.readTree(line);
+        try (JsonParser parser = JSON.createParser(line)) {
+            value = JSON.readTree(parser);
+            if (parser.nextToken() != null) {
+                return SourceRow.unreadable(location, "more than one JSON value on the line; the second starts at column "
+                        + parser.currentTokenLocation().getColumnNr());
+            }
         } catch (JsonProcessingException e) {
             return SourceRow.unreadable(location,
                     "invalid JSON at column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());

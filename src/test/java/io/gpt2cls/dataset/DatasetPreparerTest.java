@@ -157,7 +157,9 @@ class DatasetPreparerTest {
                 "{\"text\": \"boolean label\", \"label\": true}",  // 15
                 jsonLine(tooLong, "pos"),                          // 16
                 jsonLine("good three", "pos"),                     // 17
-                jsonLine("good four", "neg"));                     // 18
+                jsonLine("good four", "neg"),                      // 18
+                jsonLine("one", "pos") + " " + jsonLine("two", "neg"), // 19
+                "{\"text\": \"a\", \"text\": \"b\", \"label\": \"pos\"}"); // 20
         PrepareSpec spec = spec(write(work, "train.jsonl", String.join("\n", lines)));
 
         PrepareSummary summary = prepare(spec);
@@ -176,6 +178,8 @@ class DatasetPreparerTest {
         expected.put(14L, "label column 'label' is an object");
         expected.put(15L, "label column 'label' is a boolean (true)");
         expected.put(16L, "text has 1000001 characters; the limit is 1000000");
+        expected.put(19L, "more than one JSON value on the line; the second starts at column 30");
+        expected.put(20L, "invalid JSON at column 21: Duplicate field 'text'");
         List<JsonNode> report = rejected(spec.outputDir);
         assertEquals(expected.size(), report.size());
         int i = 0;
@@ -191,9 +195,9 @@ class DatasetPreparerTest {
         assertEquals("x".repeat(80), report.get(12).path("text_preview").asText());
         assertEquals(" \t ", report.get(5).path("text_preview").asText());
         assertFalse(report.get(0).has("text_preview"));
-        assertEquals(17, summary.rowsRead());
+        assertEquals(19, summary.rowsRead());
         assertEquals(4, summary.accepted());
-        assertEquals(13, summary.rejected());
+        assertEquals(15, summary.rejected());
         assertEquals(summary.rowsRead(), summary.accepted() + summary.rejected());
     }
 
@@ -524,6 +528,14 @@ class DatasetPreparerTest {
         assertEquals("late.jsonl is not UTF-8 text: line 1001 holds bytes that are not UTF-8; save it as UTF-8",
                 assertThrows(DatasetException.class, () -> prepare(spec(lateLatin1))).getMessage());
         assertFalse(Files.exists(work.resolve("out")));
+    }
+
+    @Test
+    void tabSeparatedFilesSplitOnTabsOnly() throws Exception {
+        PrepareSpec spec = spec(write(work, "train.tsv", "text\tlabel\nhello, world\tpos\nbye\tneg\n"));
+        spec.testFraction = 0;
+        prepare(spec);
+        assertEquals("hello, world", tokenizer.decode(TokenizedDataset.open(spec.outputDir).split(Manifest.TRAIN).tokens(0)));
     }
 
     @Test
