@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -23,6 +24,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 final class CsvReader implements RowReader {
 
+    private final Path file;
     private final String fileName;
     private final CSVParser parser;
     private final Iterator<CSVRecord> records;
@@ -31,8 +33,9 @@ final class CsvReader implements RowReader {
     /** Line breaks consumed up to the end of the previous record: the next record starts on the line after. */
     private long linesBefore;
 
-    CsvReader(String fileName, BufferedReader text, char delimiter) throws IOException {
-        this.fileName = fileName;
+    CsvReader(Path file, BufferedReader text, char delimiter) throws IOException {
+        this.file = file;
+        this.fileName = file.getFileName().toString();
         // Blank lines come back as empty records rather than being skipped inside the parser: only
         // then does every record start right after the previous one, which gives its line number.
         CSVFormat format = CSVFormat.DEFAULT.builder()
@@ -45,7 +48,7 @@ final class CsvReader implements RowReader {
         try {
             this.parser = format.parse(text);
         } catch (CharacterCodingException e) {
-            throw RowReader.notUtf8(fileName, 1);
+            throw RowReader.notUtf8(file);
         } catch (IOException | IllegalArgumentException e) {
             throw new DatasetException(fileName + " has an unusable header row: " + e.getMessage());
         }
@@ -63,7 +66,7 @@ final class CsvReader implements RowReader {
             CSVRecord record = records.next();
             long startLine = linesBefore + 1;
             linesBefore = parser.getCurrentLineNumber();
-            if (record.size() == 0) {
+            if (record.size() == 1 && record.get(0).isEmpty()) {
                 continue; // a blank line
             }
             RowLocation location = RowLocation.ofRecord(fileName, ++recordNumber, startLine);
@@ -86,7 +89,7 @@ final class CsvReader implements RowReader {
             return records.hasNext();
         } catch (UncheckedIOException e) {
             if (e.getCause() instanceof CharacterCodingException) {
-                throw RowReader.notUtf8(fileName, linesBefore + 1);
+                throw RowReader.notUtf8(file);
             }
             throw new DatasetException(fileName + " is not valid CSV after record " + recordNumber
                     + ": " + e.getCause().getMessage());

@@ -184,7 +184,7 @@ public final class DatasetPreparer {
     }
 
     /** The explicit order if given; else numeric order when every label is an integer, else alphabetical. */
-    static List<String> labelOrder(List<String> explicit, SourceFile train) {
+    private static List<String> labelOrder(List<String> explicit, SourceFile train) {
         Set<String> found = new TreeSet<>();
         train.examples.forEach(example -> found.add(example.label()));
         if (found.size() < 2) {

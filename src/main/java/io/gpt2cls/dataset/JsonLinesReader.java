@@ -3,6 +3,7 @@ package io.gpt2cls.dataset;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -12,25 +13,24 @@ import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** JSON Lines: one JSON value per line, located by line number. */
 final class JsonLinesReader implements RowReader {
 
-    /** Two objects on one line or a repeated key are mistakes in the file, not rows to guess at. */
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** A repeated key is a mistake in the file, not a row to guess at. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
+    private final Path file;
     private final String fileName;
     private final BufferedReader lines;
     private final Set<String> columns = new LinkedHashSet<>();
     private long lineNumber;
 
-    JsonLinesReader(String fileName, BufferedReader lines) {
-        this.fileName = fileName;
+    JsonLinesReader(Path file, BufferedReader lines) {
+        this.file = file;
+        this.fileName = file.getFileName().toString();
         this.lines = lines;
     }
 
@@ -45,8 +45,12 @@ final class JsonLinesReader implements RowReader {
         } while (line.isBlank());
         RowLocation location = RowLocation.ofLine(fileName, lineNumber);
         JsonNode value;
-        try {
-            value = JSON.readTree(line);
+        try (JsonParser parser = JSON.createParser(line)) {
+            value = JSON.readTree(parser);
+            if (parser.nextToken() != null) {
+                return SourceRow.unreadable(location, "more than one JSON value on the line; the second starts at column "
+                        + parser.currentTokenLocation().getColumnNr());
+            }
         } catch (JsonProcessingException e) {
             return SourceRow.unreadable(location,
                     "invalid JSON at column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
@@ -63,7 +67,7 @@ final class JsonLinesReader implements RowReader {
             lineNumber++;
             return line;
         } catch (CharacterCodingException e) {
-            throw RowReader.notUtf8(fileName, lineNumber + 1);
+            throw RowReader.notUtf8(file);
         }
     }
 

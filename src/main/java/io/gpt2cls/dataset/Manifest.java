@@ -42,7 +42,7 @@ public record Manifest(
     public static final String TEST = "test";
 
     /** Readers ignore fields added later within the same format version. */
-    static final ObjectMapper JSON = new ObjectMapper()
+    private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 

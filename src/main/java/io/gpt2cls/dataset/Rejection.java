@@ -1,17 +1,33 @@
 package io.gpt2cls.dataset;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.annotation.JsonUnwrapped;
 
 /** A row left out of the dataset, why, and the start of its text when it had one: one line of {@code rejected.jsonl}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"file", "record", "line", "reason", "text_preview"})
-public record Rejection(@JsonUnwrapped RowLocation location, String reason,
+public record Rejection(@JsonIgnore RowLocation location, String reason,
         @JsonProperty("text_preview") String textPreview) {
 
     static final int PREVIEW_CHARS = 80;
+
+    @JsonProperty("file")
+    public String file() {
+        return location.file();
+    }
+
+    /** A CSV record's number; {@code null} for JSON Lines. */
+    @JsonProperty("record")
+    public Long record() {
+        return location.record();
+    }
+
+    @JsonProperty("line")
+    public long line() {
+        return location.line();
+    }
 
     static String preview(String text) {
         if (text == null || text.length() <= PREVIEW_CHARS) {

@@ -1,8 +1,14 @@
 package io.gpt2cls.dataset;
 
+import java.io.BufferedInputStream;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +54,7 @@ sealed interface RowReader extends Closeable permits JsonLinesReader, CsvReader 
         }
         BufferedReader text = openUtf8(file);
         try {
-            return jsonLines ? new JsonLinesReader(name, text) : new CsvReader(name, text, tsv ? '\t' : ',');
+            return jsonLines ? new JsonLinesReader(file, text) : new CsvReader(file, text, tsv ? '\t' : ',');
         } catch (RuntimeException | IOException e) {
             text.close();
             throw e;
@@ -58,14 +64,50 @@ sealed interface RowReader extends Closeable permits JsonLinesReader, CsvReader 
     /** UTF-8, with a leading byte order mark (as spreadsheet programs write) dropped so it is not part of the first column's name. */
     private static BufferedReader openUtf8(Path file) throws IOException {
         BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
-        reader.mark(1);
-        if (reader.read() != '\uFEFF') {
-            reader.reset();
+        try {
+            reader.mark(1);
+            if (reader.read() != '\uFEFF') {
+                reader.reset();
+            }
+        } catch (CharacterCodingException e) {
+            reader.close();
+            throw notUtf8(file);
         }
         return reader;
     }
 
-    static DatasetException notUtf8(String file, long line) {
-        return new DatasetException(file + " is not UTF-8 text (at or after line " + line + "); save it as UTF-8");
+    /** The decoder reads ahead in blocks, so the failing line is found by decoding the file again line by line. */
+    static DatasetException notUtf8(Path file) {
+        String where;
+        try {
+            where = "line " + firstNonUtf8Line(file) + " holds bytes that are not UTF-8";
+        } catch (IOException e) {
+            where = "it holds bytes that are not UTF-8";
+        }
+        return new DatasetException(file.getFileName() + " is not UTF-8 text: " + where + "; save it as UTF-8");
+    }
+
+    private static long firstNonUtf8Line(Path file) throws IOException {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            long number = 1;
+            for (int b = in.read(); ; b = in.read()) {
+                if (b != '\n' && b >= 0) {
+                    line.write(b);
+                    continue;
+                }
+                try {
+                    decoder.decode(ByteBuffer.wrap(line.toByteArray()));
+                } catch (CharacterCodingException e) {
+                    return number;
+                }
+                if (b < 0) {
+                    return number;
+                }
+                line.reset();
+                number++;
+            }
+        }
     }
 }

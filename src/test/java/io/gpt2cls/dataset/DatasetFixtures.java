@@ -1,0 +1,74 @@
+package io.gpt2cls.dataset;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** Small datasets written into a test's temporary directory, and ways to look at what prepare wrote. */
+final class DatasetFixtures {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Clock FIXED_CLOCK = Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC);
+
+    private DatasetFixtures() {}
+
+    static Path write(Path dir, String name, String content) throws IOException {
+        Path file = dir.resolve(name);
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    static String jsonLine(String text, Object label) throws IOException {
+        return JSON.writeValueAsString(Map.of("text", text, "label", label));
+    }
+
+    static PrepareSpec spec(Path trainFile, Path tokenizer, Path outputDir) {
+        PrepareSpec spec = new PrepareSpec();
+        spec.trainFile = trainFile;
+        spec.tokenizer = tokenizer;
+        spec.outputDir = outputDir;
+        return spec;
+    }
+
+    static PrepareSummary prepare(PrepareSpec spec) throws IOException {
+        return new DatasetPreparer(FIXED_CLOCK).prepare(spec);
+    }
+
+    static List<JsonNode> rejected(Path outputDir) throws IOException {
+        List<JsonNode> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(outputDir.resolve(Manifest.REJECTED_FILE))) {
+            rows.add(JSON.readTree(line));
+        }
+        return rows;
+    }
+
+    /** Every file under {@code dir} with its bytes, to compare whole outputs. */
+    static Map<String, byte[]> snapshot(Path dir) throws IOException {
+        Map<String, byte[]> files = new TreeMap<>();
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path path : (Iterable<Path>) paths.filter(Files::isRegularFile)::iterator) {
+                files.put(dir.relativize(path).toString(), Files.readAllBytes(path));
+            }
+        }
+        return files;
+    }
+
+    /** Names in {@code dir}'s parent other than {@code dir} itself: staging leftovers would show here. */
+    static List<String> siblings(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.list(dir.getParent())) {
+            return paths.filter(path -> !path.equals(dir)).map(path -> path.getFileName().toString()).sorted().toList();
+        }
+    }
+}
