@@ -12,11 +12,11 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
-import io.gpt2cls.dataset.PrepareSummary;
 import io.gpt2cls.function.FinetuneRequest;
 import io.gpt2cls.function.FinetuneResponse;
 import io.gpt2cls.function.FinetuneService;
 import io.gpt2cls.function.PrepareRequest;
+import io.gpt2cls.function.PrepareResponse;
 import io.gpt2cls.function.PrepareService;
 import io.gpt2cls.inference.TextClassifier;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
@@ -68,9 +68,9 @@ public class Pipeline {
         prep.tokenizer = tokenizer.toString();
         prep.maxLength = 256;
         prep.testFraction = 0.2;
-        PrepareSummary summary = prepare.prepare(prep);
-        LOG.infof("prepared %d rows (%d rejected): train %s, test %s -> %s", summary.accepted(), summary.rejected(),
-                summary.split("train").perClass(), summary.split("test").perClass(), summary.outputDir());
+        PrepareResponse summary = prepare.prepare(prep);
+        LOG.infof("prepared %d rows (%d rejected): train %s, test %s -> %s", summary.accepted, summary.rejected,
+                summary.splits.get("train").perClass(), summary.splits.get("test").perClass(), summary.output);
 
         LOG.infof("[3/4] finetune: a fresh tiny GPT-2 for %d epochs on %d CPU cores", epochs, Runtime.getRuntime().availableProcessors());
         FinetuneRequest train = new FinetuneRequest();
@@ -97,7 +97,7 @@ public class Pipeline {
             }
         }
         System.out.printf("%nfinal evaluation on %d held-out messages: accuracy %.4f, macro-F1 %.4f%n",
-                summary.split("test").rows(), result.eval.accuracy, result.eval.macroF1);
+                summary.splits.get("test").rows(), result.eval.accuracy, result.eval.macroF1);
         System.out.printf("checkpoint (Hugging Face layout): %s%n", train.output);
         System.out.printf("  Python:  GPT2ForSequenceClassification.from_pretrained(\"%s\")%n", train.output);
         System.out.printf("  serve:   GPT2CLS_CLASSIFY_MODEL=%s java -jar target/quarkus-app/quarkus-run.jar classify request.json%n", train.output);

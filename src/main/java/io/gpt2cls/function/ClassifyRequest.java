@@ -1,10 +1,14 @@
 package io.gpt2cls.function;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import java.util.ArrayList;
 import java.util.List;
 
 /** One text ({@code text}) or several ({@code texts}); both may be given, {@code text} comes first. */
-public class ClassifyRequest {
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public class ClassifyRequest extends StrictRequest {
     public String text;
     public List<String> texts;
 

@@ -1,13 +1,18 @@
 package io.gpt2cls.function;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import java.util.List;
 import java.util.Map;
 
 /** Per input text, in request order: the label, its probability and all label probabilities. */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public class ClassifyResponse {
     public String model;
     public List<Result> results;
 
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public static class Result {
         public String label;
         public double score;

@@ -49,6 +49,7 @@ public class ClassifyService {
     }
 
     public ClassifyResponse classify(ClassifyRequest request) {
+        request.rejectUnknownFields();
         TextClassifier model = classifier();
         ClassifyResponse response = new ClassifyResponse();
         response.model = model.modelId();

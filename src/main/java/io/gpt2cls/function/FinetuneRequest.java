@@ -1,12 +1,16 @@
 package io.gpt2cls.function;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import io.gpt2cls.training.TrainingArguments;
 
 /**
  * Fine-tune a model on a prepared dataset. Start from {@code base_model} (a checkpoint location),
  * or, without one, from a fresh {@code preset} ("tiny", "gpt2-small").
  */
-public class FinetuneRequest {
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public class FinetuneRequest extends StrictRequest {
     /** Location of a prepared dataset (the output of prepare). */
     public String dataset;
     public String baseModel;

@@ -1,9 +1,13 @@
 package io.gpt2cls.function;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import java.util.List;
 import java.util.Map;
 
 /** Where the model went and how training went. */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public class FinetuneResponse {
     public String output;
     public int globalStep;
@@ -17,6 +21,7 @@ public class FinetuneResponse {
     /** Evaluation on the dataset's test split after the last epoch; absent without one. */
     public Evaluation eval;
 
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public static class Evaluation {
         public double loss;
         public double accuracy;

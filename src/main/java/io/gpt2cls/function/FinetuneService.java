@@ -21,6 +21,8 @@ public class FinetuneService {
     ArtifactStore store;
 
     public FinetuneResponse finetune(FinetuneRequest request) {
+        request.rejectUnknownFields();
+        request.training.validate();
         require(request.dataset, "dataset", "the location of a prepared dataset (prepare's output)");
         require(request.output, "output", "where checkpoints and the final model go");
         try {

@@ -2,7 +2,6 @@ package io.gpt2cls.function;
 
 import jakarta.inject.Inject;
 
-import io.gpt2cls.dataset.PrepareSummary;
 import io.quarkus.funqy.Funq;
 
 public class PrepareFunction {
@@ -11,7 +10,7 @@ public class PrepareFunction {
     PrepareService service;
 
     @Funq
-    public PrepareSummary prepare(PrepareRequest request) {
+    public PrepareResponse prepare(PrepareRequest request) {
         return service.prepare(request);
     }
 }

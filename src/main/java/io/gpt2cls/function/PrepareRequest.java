@@ -1,9 +1,13 @@
 package io.gpt2cls.function;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import java.util.List;
 
 /** Validate and tokenize a labelled text dataset (JSONL or CSV) into shards + manifest.json. */
-public class PrepareRequest {
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public class PrepareRequest extends StrictRequest {
     /** Location of the training file (.jsonl or .csv). */
     public String train;
     /** Optional test file; without it a stratified test split is taken from {@code train}. */

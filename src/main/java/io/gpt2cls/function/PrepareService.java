@@ -19,7 +19,8 @@ public class PrepareService {
     @Inject
     ArtifactStore store;
 
-    public PrepareSummary prepare(PrepareRequest request) {
+    public PrepareResponse prepare(PrepareRequest request) {
+        request.rejectUnknownFields();
         FinetuneService.require(request.train, "train", "the location of a .jsonl or .csv file with text and label columns");
         FinetuneService.require(request.output, "output", "where the prepared dataset goes");
         try {
@@ -37,7 +38,7 @@ public class PrepareService {
             spec.labels = request.labels;
             PrepareSummary summary = new DatasetPreparer().prepare(spec);
             store.publish(output, request.output);
-            return summary;
+            return PrepareResponse.of(request.output, summary);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }

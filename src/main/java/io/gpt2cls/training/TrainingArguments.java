@@ -1,13 +1,18 @@
 package io.gpt2cls.training;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * Hyper-parameters with Hugging Face {@code TrainingArguments} names and meanings, so a recipe
  * carries over. Defaults are those of the classic IMDB fine-tuning tutorial.
  */
-@JsonIgnoreProperties(ignoreUnknown = false)
 public class TrainingArguments {
     @JsonProperty("learning_rate") public double learning_rate = 2e-5;
     @JsonProperty("per_device_train_batch_size") public int per_device_train_batch_size = 8;
@@ -36,8 +41,18 @@ public class TrainingArguments {
     @JsonProperty("group_by_length") public boolean group_by_length = false;
     @JsonProperty("metric_for_best_model") public String metric_for_best_model = "eval_loss";
 
+    /** Names in a request that are not arguments: a typo must not silently become a default. */
+    private final List<String> unknownArguments = new ArrayList<>();
+
+    @JsonAnySetter
+    void unknownArgument(String name, Object value) {
+        unknownArguments.add(name);
+    }
+
     /** Rejects values that would make training meaningless, naming the field and a fix. */
     public void validate() {
+        require(unknownArguments.isEmpty(), "unknown training argument '" + String.join("', '", unknownArguments)
+                + "'; supported: " + Arrays.stream(TrainingArguments.class.getFields()).map(Field::getName).collect(Collectors.joining(", ")));
         require(learning_rate > 0, "learning_rate must be > 0, got " + learning_rate);
         require(per_device_train_batch_size > 0, "per_device_train_batch_size must be > 0");
         require(per_device_eval_batch_size > 0, "per_device_eval_batch_size must be > 0");
@@ -59,7 +74,7 @@ public class TrainingArguments {
 
     private static void require(boolean ok, String message) {
         if (!ok) {
-            throw new IllegalArgumentException("training argument: " + message);
+            throw new IllegalArgumentException(message.startsWith("unknown") ? message : "training argument: " + message);
         }
     }
 }

@@ -1,7 +1,8 @@
 package io.gpt2cls.function;
 
 import static io.restassured.RestAssured.given;
-import static org.hamcrest.Matchers.closeTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasKey;
@@ -9,6 +10,9 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.oneOf;
 
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
@@ -19,9 +23,14 @@ import io.quarkus.test.junit.TestProfile;
 @TestProfile(FunctionProfiles.Classify.class)
 class ClassifyFunctionTest {
 
+    @BeforeAll
+    static void trainTheServedModel() {
+        TestModels.trainedModel();
+    }
+
     @Test
     void classifiesOneTextWithAllLabelProbabilities() {
-        given().contentType("application/json").accept("application/json")
+        Map<String, Float> probabilities = given().contentType("application/json").accept("application/json")
                 .body("{\"text\": \"Subject: cheap meds, click now to win\"}")
                 .post()
                 .then().statusCode(200)
@@ -30,8 +39,9 @@ class ClassifyFunctionTest {
                 .body("results[0].label", oneOf("ham", "spam"))
                 .body("results[0].probabilities", hasKey("ham"))
                 .body("results[0].probabilities", hasKey("spam"))
-                .body("results[0].probabilities.ham + results[0].probabilities.spam", closeTo(1.0, 1e-5))
-                .body("results[0].truncated", is(false));
+                .body("results[0].truncated", is(false))
+                .extract().path("results[0].probabilities");
+        assertEquals(1.0, probabilities.values().stream().mapToDouble(Float::doubleValue).sum(), 1e-5);
     }
 
     @Test
@@ -48,12 +58,12 @@ class ClassifyFunctionTest {
                 .then().statusCode(200)
                 .body("results", hasSize(2))
                 .body("results[0].tokens", equalTo(1))
-                .body("results[1].tokens", equalTo(12));
+                .body("results[1].tokens", greaterThan(10));
     }
 
     @Test
     void unknownRequestFieldIsAnError() {
         given().contentType("application/json").body("{\"txt\": \"hello\"}").post()
-                .then().statusCode(500).body("errorMessage", containsString("txt"));
+                .then().statusCode(500).body("errorMessage", containsString("unknown request field 'txt'; the fields are: text, texts"));
     }
 }

@@ -23,11 +23,15 @@ public final class FunctionProfiles {
         }
     }
 
+    /**
+     * The model is trained by the test itself, inside the application's classloader: DJL's native
+     * libraries must not be loaded by another classloader first. The service loads it lazily.
+     */
     public static class Classify implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("quarkus.funqy.export", "classify",
-                    "gpt2cls.classify.model", TestModels.trainedModel().toString(),
+                    "gpt2cls.classify.model", TestModels.trainedModelDir().toString(),
                     "gpt2cls.classify.max-texts", "4");
         }
     }

@@ -16,19 +16,27 @@ import io.gpt2cls.training.TrainingArguments;
 public final class TestModels {
 
     public static final Path MESSAGES = TestPaths.resource("e2e/messages.jsonl");
-    private static Path work;
+    /** A system property, not a static field: Quarkus tests load this class in more than one classloader. */
+    private static final String WORK_PROPERTY = "gpt2cls.test.work";
 
     private TestModels() {}
 
-    static synchronized Path work() {
-        if (work == null) {
-            try {
-                work = Files.createTempDirectory("gpt2cls-test-");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+    static Path work() {
+        synchronized (System.class) {
+            if (System.getProperty(WORK_PROPERTY) == null) {
+                try {
+                    System.setProperty(WORK_PROPERTY, Files.createTempDirectory("gpt2cls-test-").toString());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
+            return Path.of(System.getProperty(WORK_PROPERTY));
         }
-        return work;
+    }
+
+    /** Where {@link #trainedModel()} puts the model; computing it loads no native library. */
+    public static Path trainedModelDir() {
+        return work().resolve("model");
     }
 
     public static synchronized Path tokenizer() throws IOException {
@@ -52,7 +60,7 @@ public final class TestModels {
 
     /** A tiny GPT-2 fine-tuned for a few updates on the messages: a real checkpoint, not a good model. */
     public static synchronized Path trainedModel() {
-        Path dir = work().resolve("model");
+        Path dir = trainedModelDir();
         try {
             if (!Files.exists(dir.resolve("model.safetensors"))) {
                 TrainingArguments args = new TrainingArguments();

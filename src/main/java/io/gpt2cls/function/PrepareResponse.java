@@ -1,0 +1,40 @@
+package io.gpt2cls.function;
+
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
+import io.gpt2cls.dataset.Manifest;
+import io.gpt2cls.dataset.PrepareSummary;
+import io.gpt2cls.dataset.Rejection;
+
+/** What prepare did: counts (rows_read == accepted + rejected), labels, per-split stats, the first rejections. */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public class PrepareResponse {
+    public String output;
+    public String manifest;
+    public long rowsRead;
+    public long accepted;
+    public long rejected;
+    public List<String> labels;
+    public Map<String, Manifest.SplitStats> splits;
+    public List<Manifest.Source> sources;
+    /** The first rejected rows; all of them are in rejected.jsonl next to the manifest. */
+    public List<Rejection> firstRejections;
+
+    static PrepareResponse of(String output, PrepareSummary summary) {
+        PrepareResponse response = new PrepareResponse();
+        response.output = output;
+        response.manifest = summary.manifestPath().toString();
+        response.rowsRead = summary.rowsRead();
+        response.accepted = summary.accepted();
+        response.rejected = summary.rejected();
+        response.labels = summary.labels();
+        response.splits = summary.splits();
+        response.sources = summary.sources();
+        response.firstRejections = summary.firstRejections();
+        return response;
+    }
+}

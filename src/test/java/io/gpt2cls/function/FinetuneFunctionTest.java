@@ -1,0 +1,75 @@
+package io.gpt2cls.function;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+
+import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+
+@QuarkusTest
+@TestProfile(FunctionProfiles.Finetune.class)
+class FinetuneFunctionTest {
+
+    @Test
+    void trainsATinyModelAndWritesAHuggingFaceCheckpoint() throws Exception {
+        Path out = Files.createTempDirectory("finetune-fn-").resolve("model");
+        given().contentType("application/json")
+                .body("{\"dataset\": \"" + TestModels.preparedDataset() + "\", \"preset\": \"tiny\", \"tokenizer\": \""
+                        + TestModels.tokenizer() + "\", \"output\": \"" + out + "\","
+                        + " \"training\": {\"max_steps\": 3, \"learning_rate\": 0.001, \"logging_steps\": 1}}")
+                .post()
+                .then().statusCode(200)
+                .body("global_step", equalTo(3))
+                .body("eval.accuracy", allOf(greaterThanOrEqualTo(0f), lessThanOrEqualTo(1f)))
+                .body("eval.labels[1]", equalTo("spam"))
+                .body("best_model_checkpoint", notNullValue());
+        for (String file : new String[] {"config.json", "model.safetensors", "tokenizer.json", "trainer_state.json", "checkpoint-3/model.safetensors"}) {
+            assertTrue(Files.exists(out.resolve(file)), file);
+        }
+    }
+
+    @Test
+    void refusesADatasetTokenizedWithAnotherTokenizer() throws Exception {
+        Path other = Files.createTempDirectory("other-tok-");
+        Gpt2TokenizerBuilder.writeTo(other);
+        Files.writeString(other.resolve("tokenizer.json"), Files.readString(other.resolve("tokenizer.json")) + "\n");
+        given().contentType("application/json")
+                .body("{\"dataset\": \"" + TestModels.preparedDataset() + "\", \"tokenizer\": \"" + other.resolve("tokenizer.json")
+                        + "\", \"output\": \"" + other.resolve("model") + "\", \"training\": {\"max_steps\": 1}}")
+                .post()
+                .then().statusCode(500)
+                .body("errorMessage", containsString("different tokenizer"));
+    }
+
+    @Test
+    void misspelledTrainingArgumentIsAnError() throws Exception {
+        given().contentType("application/json")
+                .body("{\"dataset\": \"" + TestModels.preparedDataset() + "\", \"output\": \"/tmp/unused\","
+                        + " \"training\": {\"learnin_rate\": 0.1}}")
+                .post()
+                .then().statusCode(500)
+                .body("errorMessage", containsString("unknown training argument 'learnin_rate'"));
+    }
+
+    @Test
+    void invalidTrainingArgumentNamesTheField() throws Exception {
+        given().contentType("application/json")
+                .body("{\"dataset\": \"" + TestModels.preparedDataset() + "\", \"tokenizer\": \"" + TestModels.tokenizer()
+                        + "\", \"output\": \"/tmp/unused\", \"training\": {\"learning_rate\": -1}}")
+                .post()
+                .then().statusCode(500)
+                .body("errorMessage", containsString("learning_rate"));
+    }
+}
