@@ -10,8 +10,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,6 +22,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import ai.djl.ndarray.NDManager;
+
 import io.gpt2cls.function.ClassifyRequest;
 import io.gpt2cls.function.ClassifyService;
 import io.gpt2cls.function.FinetuneRequest;
@@ -52,7 +56,8 @@ public class Main implements QuarkusApplication {
             "  logits --model DIR --input FILE                     logits per row for {\"input_ids\": [[...]], \"attention_mask\": [[...]]}",
             "  prepare|finetune|classify REQUEST.json              run one function on a JSON request ('-' reads stdin)",
             "  bench-train --preset tiny|gpt2-small [--batch 8] [--seq 128] [--updates 20]   training tokens/s",
-            "  (no command)                                        serve the function named by QUARKUS_FUNQY_EXPORT");
+            "  (no command)                                        run GPT2CLS_JOB on GPT2CLS_JOB_REQUEST if set,",
+            "                                                      else serve the function named by QUARKUS_FUNQY_EXPORT");
 
 
     @Inject
@@ -66,8 +71,18 @@ public class Main implements QuarkusApplication {
     @Inject
     Pipeline pipeline;
 
+    /** A batch container (AWS Batch, ECS) names its job in the environment: GPT2CLS_JOB + GPT2CLS_JOB_REQUEST. */
+    @ConfigProperty(name = "gpt2cls.job")
+    Optional<String> job;
+
+    @ConfigProperty(name = "gpt2cls.job.request")
+    Optional<String> jobRequest;
+
     @Override
     public int run(String... args) {
+        if (args.length == 0 && job.isPresent()) {
+            args = new String[] {job.get(), jobRequest.orElse("-")};
+        }
         if (args.length == 0) {
             Quarkus.waitForExit();
             return 0;
@@ -137,6 +152,12 @@ public class Main implements QuarkusApplication {
     private void logits(Options options) throws IOException {
         Path modelDir = options.requiredPath("model");
         Path input = options.requiredPath("input");
+        if (!Files.isDirectory(modelDir)) {
+            throw new IllegalArgumentException("model directory " + modelDir + " does not exist");
+        }
+        if (!Files.isRegularFile(input)) {
+            throw new IllegalArgumentException("input file " + input + " does not exist");
+        }
         JsonNode root;
         try {
             root = json.readTree(input.toFile());

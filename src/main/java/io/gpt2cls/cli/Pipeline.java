@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -12,6 +13,8 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.gpt2cls.dataset.Manifest;
+import io.gpt2cls.dataset.TokenizedDataset;
 import io.gpt2cls.function.FinetuneRequest;
 import io.gpt2cls.function.FinetuneResponse;
 import io.gpt2cls.function.FinetuneService;
@@ -20,6 +23,7 @@ import io.gpt2cls.function.PrepareResponse;
 import io.gpt2cls.function.PrepareService;
 import io.gpt2cls.inference.TextClassifier;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.tokenizer.TextTokenizer;
 
 /**
  * The main job on the embedded default: prepare -> finetune -> classify on one machine, with the
@@ -30,15 +34,8 @@ public class Pipeline {
 
     static final int DEFAULT_EPOCHS = 4;
     static final String SAMPLE_RESOURCE = "/samples/spamassassin-sample.jsonl";
-    static final List<String> EXAMPLES = List.of(
-            "Subject: Meeting notes\n\nHi all, attached are the notes from Tuesday's design review. "
-                    + "Let me know if I missed anything before we send them to the list.",
-            "Subject: URGENT: claim your FREE prize now!!!\n\nCongratulations! You have been selected to receive "
-                    + "$1,000,000. Click here to claim your reward. Limited time offer, act now!",
-            "Subject: Re: [SAtalk] rule scores for 2.40\n\nI ran the mass-check over my corpus last night; "
-                    + "the new RCVD rules look fine, patch below.",
-            "Subject: Lowest mortgage rates guaranteed\n\nRefinance today and save thousands. No credit check! "
-                    + "To be removed from our mailing list reply with REMOVE in the subject.");
+    /** Held-out messages shown with their predictions at the end, per label. */
+    static final int EXAMPLES_PER_LABEL = 2;
 
     private static final Logger LOG = Logger.getLogger(Pipeline.class);
 
@@ -87,19 +84,36 @@ public class Pipeline {
         train.training.group_by_length = true;
         FinetuneResponse result = finetune.finetune(train);
 
-        LOG.info("[4/4] classify: the trained model on a few new messages");
+        LOG.info("[4/4] classify: the trained model, loaded as the classify function loads it, on held-out messages");
+        TokenizedDataset dataset = TokenizedDataset.open(Path.of(prep.output));
+        TokenizedDataset.Split test = dataset.split(Manifest.TEST);
+        List<String> texts = new ArrayList<>();
+        List<String> truth = new ArrayList<>();
+        try (TextTokenizer decoder = TextTokenizer.load(tokenizer)) {
+            for (int label = 0; label < dataset.labels().size(); label++) {
+                for (int row = 0, taken = 0; row < test.size() && taken < EXAMPLES_PER_LABEL; row++) {
+                    if (test.label(row) == label) {
+                        texts.add(decoder.decode(test.tokens(row)));
+                        truth.add(dataset.labels().get(label));
+                        taken++;
+                    }
+                }
+            }
+        }
         try (TextClassifier classifier = TextClassifier.load(Path.of(train.output), train.output, TextClassifier.Limits.DEFAULT)) {
-            List<TextClassifier.Prediction> predictions = classifier.classify(EXAMPLES);
-            for (int i = 0; i < EXAMPLES.size(); i++) {
+            List<TextClassifier.Prediction> predictions = classifier.classify(texts);
+            System.out.printf("%n  %-6s %-9s %-6s %s%n", "true", "predicted", "p", "message (first line)");
+            for (int i = 0; i < texts.size(); i++) {
                 TextClassifier.Prediction p = predictions.get(i);
-                String firstLine = EXAMPLES.get(i).lines().findFirst().orElse("");
-                System.out.printf("  %-5s %.3f  %s%n", p.label(), p.score(), firstLine);
+                String firstLine = texts.get(i).strip().lines().findFirst().orElse("");
+                System.out.printf("  %-6s %-9s %.3f  %s%n", truth.get(i), p.label(), p.score(),
+                        firstLine.length() > 70 ? firstLine.substring(0, 70) + "..." : firstLine);
             }
         }
         System.out.printf("%nfinal evaluation on %d held-out messages: accuracy %.4f, macro-F1 %.4f%n",
                 summary.splits.get("test").rows(), result.eval.accuracy, result.eval.macroF1);
         System.out.printf("checkpoint (Hugging Face layout): %s%n", train.output);
         System.out.printf("  Python:  GPT2ForSequenceClassification.from_pretrained(\"%s\")%n", train.output);
-        System.out.printf("  serve:   GPT2CLS_CLASSIFY_MODEL=%s java -jar target/quarkus-app/quarkus-run.jar classify request.json%n", train.output);
+        System.out.printf("  serve:   GPT2CLS_CLASSIFY_MODEL=%s java -jar target/gpt2cls-runner.jar classify events/classify.json%n", train.output);
     }
 }

@@ -54,7 +54,7 @@ public final class TokenizedDataset {
     }
 
     /** One split's rows: token ids (no padding) and label ids. */
-    public static final class Split {
+    public static final class Split implements LabeledSequences {
 
         private final String name;
         private final int[] inputIds;
@@ -109,18 +109,22 @@ public final class TokenizedDataset {
             return name;
         }
 
+        @Override
         public int size() {
             return labels.length;
         }
 
+        @Override
         public int[] tokens(int row) {
             return Arrays.copyOfRange(inputIds, offsets[row], offsets[row + 1]);
         }
 
+        @Override
         public int label(int row) {
             return labels[row];
         }
 
+        @Override
         public int length(int row) {
             return offsets[row + 1] - offsets[row];
         }

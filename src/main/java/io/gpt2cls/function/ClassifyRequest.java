@@ -1,10 +1,10 @@
 package io.gpt2cls.function;
 
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.annotation.JsonNaming;
-
 import java.util.ArrayList;
 import java.util.List;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 /** One text ({@code text}) or several ({@code texts}); both may be given, {@code text} comes first. */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

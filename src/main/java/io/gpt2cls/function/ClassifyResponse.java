@@ -1,10 +1,10 @@
 package io.gpt2cls.function;
 
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.annotation.JsonNaming;
-
 import java.util.List;
 import java.util.Map;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 /** Per input text, in request order: the label, its probability and all label probabilities. */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

@@ -1,10 +1,10 @@
 package io.gpt2cls.function;
 
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.annotation.JsonNaming;
-
 import java.util.List;
 import java.util.Map;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 /** Where the model went and how training went. */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

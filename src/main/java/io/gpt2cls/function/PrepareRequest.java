@@ -1,13 +1,17 @@
 package io.gpt2cls.function;
 
+import java.util.List;
+
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
-import java.util.List;
+import io.gpt2cls.dataset.PrepareSpec;
 
 /** Validate and tokenize a labelled text dataset (JSONL or CSV) into shards + manifest.json. */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public class PrepareRequest extends StrictRequest {
+    private static final PrepareSpec DEFAULTS = new PrepareSpec();
+
     /** Location of the training file (.jsonl or .csv). */
     public String train;
     /** Optional test file; without it a stratified test split is taken from {@code train}. */
@@ -16,12 +20,12 @@ public class PrepareRequest extends StrictRequest {
     public String tokenizer;
     /** Where the prepared dataset goes. */
     public String output;
-    public String textColumn = "text";
-    public String labelColumn = "label";
+    public String textColumn = DEFAULTS.textColumn;
+    public String labelColumn = DEFAULTS.labelColumn;
     /** Tokens kept per text (truncation on the right); at most the model's n_positions. */
-    public int maxLength = 512;
-    public double testFraction = 0.1;
-    public long seed = 42;
+    public int maxLength = DEFAULTS.maxLength;
+    public double testFraction = DEFAULTS.testFraction;
+    public long seed = DEFAULTS.seed;
     /** Optional fixed label order; rows with other labels are rejected. */
     public List<String> labels;
 }

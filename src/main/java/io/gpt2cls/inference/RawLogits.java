@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import ai.djl.ndarray.NDManager;
+
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.NativeRuntime;

@@ -13,6 +13,7 @@ import java.util.stream.IntStream;
 import org.jboss.logging.Logger;
 
 import ai.djl.ndarray.NDManager;
+
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.NativeRuntime;

@@ -166,16 +166,6 @@ public final class Gpt2Config {
         validate("labels " + labels);
     }
 
-    public Gpt2Config copy() {
-        try {
-            Gpt2Config copy = JSON.readValue(toJson(), Gpt2Config.class);
-            copy.validate("copy");
-            return copy;
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     static Map<String, String> defaultLabels(int n) {
         Map<String, String> map = new LinkedHashMap<>();
         for (int i = 0; i < n; i++) {

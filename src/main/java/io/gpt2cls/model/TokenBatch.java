@@ -53,13 +53,4 @@ public record TokenBatch(int[] inputIds, int[] attentionMask, int batchSize, int
         }
         return out;
     }
-
-    /** Number of real (non-padding) tokens. */
-    public long realTokens() {
-        long n = 0;
-        for (int m : attentionMask) {
-            n += m;
-        }
-        return n;
-    }
 }

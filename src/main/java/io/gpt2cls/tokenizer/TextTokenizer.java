@@ -12,6 +12,7 @@ import java.util.List;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
 import io.gpt2cls.model.NativeRuntime;
 
 /**

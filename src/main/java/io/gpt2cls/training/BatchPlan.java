@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
 
+import io.gpt2cls.dataset.LabeledSequences;
 import io.gpt2cls.model.TokenBatch;
 
 /** Which rows go into which batch, and the padded batches themselves. */

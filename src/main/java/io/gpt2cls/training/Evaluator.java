@@ -3,6 +3,8 @@ package io.gpt2cls.training;
 import java.util.List;
 
 import ai.djl.ndarray.NDManager;
+
+import io.gpt2cls.dataset.LabeledSequences;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 
 /** Runs the model over labelled rows without dropout and scores the predictions. */

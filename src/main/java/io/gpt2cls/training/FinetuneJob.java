@@ -8,6 +8,8 @@ import java.util.List;
 import org.jboss.logging.Logger;
 
 import ai.djl.ndarray.NDManager;
+
+import io.gpt2cls.dataset.LabeledSequences;
 import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.dataset.TokenizedDataset;
 import io.gpt2cls.model.Gpt2Config;
@@ -54,9 +56,9 @@ public final class FinetuneJob {
                         + " but the model has n_positions " + model.config.n_positions + "; prepare again with max_length <= "
                         + model.config.n_positions);
             }
-            LabeledSequences train = sequences(dataset.split(Manifest.TRAIN));
+            LabeledSequences train = dataset.split(Manifest.TRAIN);
             Manifest.SplitStats test = dataset.manifest().splits().get(Manifest.TEST);
-            LabeledSequences eval = test != null && test.rows() > 0 ? sequences(dataset.split(Manifest.TEST)) : null;
+            LabeledSequences eval = test != null && test.rows() > 0 ? dataset.split(Manifest.TEST) : null;
             Files.createDirectories(spec.output());
             return new Trainer(model, spec.args(), train, eval, new CheckpointWriter(spec.output(), tokenizerFile)).train();
         }
@@ -87,30 +89,6 @@ public final class FinetuneJob {
             return Files.isDirectory(spec.tokenizer()) ? spec.tokenizer().resolve(TextTokenizer.TOKENIZER_FILE) : spec.tokenizer();
         }
         return Gpt2TokenizerBuilder.cached();
-    }
-
-    private static LabeledSequences sequences(TokenizedDataset.Split split) {
-        return new LabeledSequences() {
-            @Override
-            public int size() {
-                return split.size();
-            }
-
-            @Override
-            public int[] tokens(int row) {
-                return split.tokens(row);
-            }
-
-            @Override
-            public int label(int row) {
-                return split.label(row);
-            }
-
-            @Override
-            public int length(int row) {
-                return split.length(row);
-            }
-        };
     }
 
     private static String abbreviate(String hash) {

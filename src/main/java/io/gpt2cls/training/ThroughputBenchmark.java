@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Random;
 
 import ai.djl.ndarray.NDManager;
+
+import io.gpt2cls.dataset.LabeledSequences;
 import io.gpt2cls.model.Gpt2Config;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelPreset;

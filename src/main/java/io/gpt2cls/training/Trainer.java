@@ -13,6 +13,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+
+import io.gpt2cls.dataset.LabeledSequences;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 
 /**

@@ -1,11 +1,5 @@
 package io.gpt2cls.dataset;
 
-import static io.gpt2cls.dataset.DatasetFixtures.jsonLine;
-import static io.gpt2cls.dataset.DatasetFixtures.prepare;
-import static io.gpt2cls.dataset.DatasetFixtures.rejected;
-import static io.gpt2cls.dataset.DatasetFixtures.snapshot;
-import static io.gpt2cls.dataset.DatasetFixtures.spec;
-import static io.gpt2cls.dataset.DatasetFixtures.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,6 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import static io.gpt2cls.dataset.DatasetFixtures.jsonLine;
+import static io.gpt2cls.dataset.DatasetFixtures.prepare;
+import static io.gpt2cls.dataset.DatasetFixtures.rejected;
+import static io.gpt2cls.dataset.DatasetFixtures.snapshot;
+import static io.gpt2cls.dataset.DatasetFixtures.spec;
+import static io.gpt2cls.dataset.DatasetFixtures.write;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,10 +1,11 @@
 package io.gpt2cls.dataset;
 
-import static io.gpt2cls.dataset.DatasetFixtures.jsonLine;
-import static io.gpt2cls.dataset.DatasetFixtures.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import static io.gpt2cls.dataset.DatasetFixtures.jsonLine;
+import static io.gpt2cls.dataset.DatasetFixtures.write;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -13,6 +13,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+
 import io.gpt2cls.model.NativeRuntime;
 
 class AdamWTest {

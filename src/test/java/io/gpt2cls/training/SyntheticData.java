@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import io.gpt2cls.dataset.LabeledSequences;
 import io.gpt2cls.model.Gpt2Config;
 
 /** A tiny, learnable task: class 0 rows use tokens 10..49, class 1 rows tokens 50..89, lengths vary. */

@@ -1,6 +1,6 @@
-package io.gpt2cls.training;
+package io.gpt2cls.dataset;
 
-/** Tokenized, labelled rows that training and evaluation read; implemented over dataset shards. */
+/** Tokenized, labelled rows, as training and evaluation read them: a prepared split, or rows made in memory. */
 public interface LabeledSequences {
     int size();
 
