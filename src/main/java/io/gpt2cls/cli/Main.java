@@ -87,7 +87,7 @@ public class Main implements QuarkusApplication {
             Quarkus.waitForExit();
             return 0;
         }
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         try {
             Options options = new Options(Arrays.copyOfRange(args, 1, args.length));
             switch (args[0]) {

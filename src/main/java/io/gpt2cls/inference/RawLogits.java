@@ -28,7 +28,7 @@ public final class RawLogits {
      * @param mask per row 1 (token) / 0 (padding), same shape as ids; null means every given id is a token
      */
     public static List<Row> compute(Path modelDir, int[][] ids, int[][] mask) throws IOException {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         try (NDManager root = NDManager.newBaseManager();
              Gpt2ForSequenceClassification model = ModelCheckpoint.load(modelDir, root);
              NDManager step = root.newSubManager()) {

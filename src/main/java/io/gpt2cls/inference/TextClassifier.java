@@ -54,7 +54,7 @@ public final class TextClassifier implements AutoCloseable {
 
     /** Loads a model directory holding config.json, model.safetensors and tokenizer.json. */
     public static TextClassifier load(Path modelDir, String modelId, Limits limits) throws IOException {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         long start = System.nanoTime();
         NDManager root = NDManager.newBaseManager();
         try {

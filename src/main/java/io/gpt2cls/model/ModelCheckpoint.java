@@ -46,7 +46,7 @@ public final class ModelCheckpoint {
      * being fine-tuned for a new task).
      */
     public static Gpt2ForSequenceClassification load(Path dir, NDManager parent, List<String> labels) throws IOException {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         if (!Files.isDirectory(dir)) {
             throw new ModelFormatException("model directory " + dir + " does not exist; pass a directory holding "
                     + CONFIG_FILE + " and " + WEIGHTS_FILE);

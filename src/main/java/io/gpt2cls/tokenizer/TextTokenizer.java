@@ -38,7 +38,7 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** Loads {@code path}, a {@code tokenizer.json} or a directory that holds one. */
     public static TextTokenizer load(Path path) throws IOException {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         Path file = Files.isDirectory(path) ? path.resolve(TOKENIZER_FILE) : path;
         if (!Files.isRegularFile(file)) {
             throw new IOException("no " + TOKENIZER_FILE + " at " + path

@@ -38,7 +38,7 @@ public final class FinetuneJob {
     private FinetuneJob() {}
 
     public static Trainer.Result run(Spec spec) throws IOException {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         TokenizedDataset dataset = TokenizedDataset.open(spec.dataset());
         List<String> labels = dataset.labels();
         Path tokenizerFile = tokenizerFile(spec);

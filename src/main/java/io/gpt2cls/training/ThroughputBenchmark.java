@@ -24,7 +24,7 @@ public final class ThroughputBenchmark {
     private ThroughputBenchmark() {}
 
     public static Measurement run(ModelPreset preset, int batchSize, int seqLen, int warmupUpdates, int updates) throws IOException {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         Gpt2Config config = preset.config(List.of("negative", "positive"));
         LabeledSequences rows = randomRows(batchSize * (warmupUpdates + updates), seqLen, config.vocab_size);
         try (NDManager root = NDManager.newBaseManager();

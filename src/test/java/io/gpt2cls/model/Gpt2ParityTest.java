@@ -29,7 +29,7 @@ class Gpt2ParityTest {
 
     @BeforeAll
     static void load() throws Exception {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         root = NDManager.newBaseManager();
         model = ModelCheckpoint.load(FIXTURE.resolve("model"), root);
         ObjectMapper json = new ObjectMapper();

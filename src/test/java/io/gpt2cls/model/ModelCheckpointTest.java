@@ -31,7 +31,7 @@ class ModelCheckpointTest {
 
     @BeforeAll
     static void start() {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         root = NDManager.newBaseManager();
     }
 

@@ -52,7 +52,7 @@ class AdamWTest {
 
     @Test
     void threeStepsMatchTorchAdamWWithDecoupledDecay() {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         double[] start = {1.0, -2.0, 0.5, 3.0};
         double[][] grads = {{0.1, -0.2, 0.3, 1e-4}, {-0.5, 0.25, 0.0, 2.0}, {0.05, 0.05, -1.0, -0.3}};
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -92,7 +92,7 @@ class AdamWTest {
 
     @Test
     void gradientScaleActsLikeClippedGradients() {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         double[][] grads = {{4.0, -3.0}};
         double[][] scaled = {{0.4, -0.3}};
         try (NDManager manager = NDManager.newBaseManager()) {

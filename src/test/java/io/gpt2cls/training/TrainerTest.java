@@ -34,7 +34,7 @@ class TrainerTest {
 
     @BeforeAll
     static void start() {
-        NativeRuntime.ensureOffline();
+        NativeRuntime.init();
         root = NDManager.newBaseManager();
     }
 
