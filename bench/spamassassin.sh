@@ -9,12 +9,14 @@ WORK=$(realpath -m "${1:-runs/spamassassin}")
 JAR=${JAR:-target/gpt2cls-runner.jar}
 EPOCHS=${EPOCHS:-6}
 MAX_LENGTH=${MAX_LENGTH:-256}
+TRUNCATION_SIDE=${TRUNCATION_SIDE:-right}
 mkdir -p "$WORK"
 [ -f "$DATA/train.jsonl" ] || { echo "no $DATA/train.jsonl: set SPAM_DATA to the folder with train.jsonl and test.jsonl" >&2; exit 2; }
 
 cat > "$WORK/prepare.json" <<JSON
 {"train": "$(realpath "$DATA/train.jsonl")", "test": "$(realpath "$DATA/test.jsonl")",
- "tokenizer": "$WORK/tokenizer/tokenizer.json", "output": "$WORK/dataset", "max_length": $MAX_LENGTH}
+ "tokenizer": "$WORK/tokenizer/tokenizer.json", "output": "$WORK/dataset", "max_length": $MAX_LENGTH,
+ "truncation_side": "$TRUNCATION_SIDE"}
 JSON
 cat > "$WORK/finetune.json" <<JSON
 {"dataset": "$WORK/dataset", "preset": "tiny", "tokenizer": "$WORK/tokenizer/tokenizer.json", "output": "$WORK/model",

@@ -30,6 +30,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.gpt2cls.tokenizer.TextTokenizer;
+import io.gpt2cls.tokenizer.TruncationSide;
 
 /**
  * The {@code prepare} stage: reads dataset rows, keeps the valid ones and reports the rest,
@@ -67,7 +68,7 @@ public final class DatasetPreparer {
             Set<String> explicitLabels = spec.labels == null ? null : new HashSet<>(spec.labels);
             SourceFile train = new SourceFile(spec.trainFile);
             tokenize(read(train, new RowValidator(spec.textColumn, spec.labelColumn, explicitLabels, notListed), spec),
-                    train, tokenizer, spec.maxLength);
+                    train, tokenizer, spec.maxLength, TruncationSide.parse(spec.truncationSide));
             requireAccepted(train);
             List<String> labels = labelOrder(spec.labels, train);
             Map<String, Integer> label2id = new LinkedHashMap<>();
@@ -82,7 +83,7 @@ public final class DatasetPreparer {
                     : label -> "label '" + label + "' does not occur in the training file " + train.name;
             SourceFile test = new SourceFile(spec.testFile);
             tokenize(read(test, new RowValidator(spec.textColumn, spec.labelColumn, label2id.keySet(), unseen), spec),
-                    test, tokenizer, spec.maxLength);
+                    test, tokenizer, spec.maxLength, TruncationSide.parse(spec.truncationSide));
             requireAccepted(test);
             Manifest.SplitMethod method = new Manifest.SplitMethod(Manifest.SplitMethod.FILES, null, spec.seed);
             return write(spec, tokenizer, List.of(train, test), labels, label2id, method,
@@ -149,14 +150,13 @@ public final class DatasetPreparer {
     }
 
     /** Tokenizes in chunks; a text with no tokens is rejected, the rest become examples cut to {@code maxLength}. */
-    private static void tokenize(List<Candidate> candidates, SourceFile source, TextTokenizer tokenizer, int maxLength) {
-        // One token past the limit tells a text that was cut from one that fit exactly.
-        int probeLength = maxLength == Integer.MAX_VALUE ? maxLength : maxLength + 1;
+    private static void tokenize(List<Candidate> candidates, SourceFile source, TextTokenizer tokenizer, int maxLength,
+                                 TruncationSide side) {
         long started = System.nanoTime();
         long tokens = 0;
         for (int start = 0; start < candidates.size(); start += TOKENIZE_CHUNK) {
             List<Candidate> chunk = candidates.subList(start, Math.min(start + TOKENIZE_CHUNK, candidates.size()));
-            List<int[]> ids = tokenizer.encodeAll(chunk.stream().map(Candidate::text).toList(), probeLength);
+            List<int[]> ids = tokenizer.encodeAll(chunk.stream().map(Candidate::text).toList());
             for (int i = 0; i < chunk.size(); i++) {
                 Candidate candidate = chunk.get(i);
                 int[] textIds = ids.get(i);
@@ -165,7 +165,7 @@ public final class DatasetPreparer {
                     continue;
                 }
                 boolean truncated = textIds.length > maxLength;
-                int[] kept = truncated ? Arrays.copyOf(textIds, maxLength) : textIds;
+                int[] kept = side.truncate(textIds, maxLength);
                 source.examples.add(new Example(candidate.location(), candidate.label(), kept, truncated));
                 tokens += kept.length;
             }
@@ -218,6 +218,7 @@ public final class DatasetPreparer {
                     Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString(),
                     new Manifest.TokenizerInfo(tokenizer.sha256(), tokenizer.file().toString()),
                     spec.maxLength,
+                    spec.truncationSide,
                     spec.textColumn,
                     spec.labelColumn,
                     labels,

@@ -26,6 +26,8 @@ public record Manifest(
         String createdAt,
         TokenizerInfo tokenizer,
         int maxLength,
+        /** Which end of a long text was cut: "right" keeps the start, "left" keeps the end. */
+        String truncationSide,
         String textColumn,
         String labelColumn,
         List<String> labels,

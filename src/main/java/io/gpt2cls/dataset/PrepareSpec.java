@@ -1,5 +1,6 @@
 package io.gpt2cls.dataset;
 
+import io.gpt2cls.tokenizer.TruncationSide;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -20,6 +21,8 @@ public class PrepareSpec {
     public String labelColumn = "label";
     /** Tokens kept per text, cut on the right; the caller clips it to the model's {@code n_positions}. */
     public int maxLength = 512;
+    /** "right" keeps the start of a long text, "left" its end (Hugging Face's truncation_side). */
+    public String truncationSide = "right";
     /** Share of each class moved to the test split; used only when there is no {@code testFile}. */
     public double testFraction = 0.1;
     public long seed = 42;
@@ -35,6 +38,7 @@ public class PrepareSpec {
         require(labelColumn != null && !labelColumn.isEmpty(), "labelColumn must name a column");
         require(!textColumn.equals(labelColumn), "textColumn and labelColumn are both '" + textColumn + "'; they must differ");
         require(maxLength >= 1, "maxLength must be at least 1, got " + maxLength);
+        TruncationSide.parse(truncationSide);
         require(testFraction >= 0 && testFraction < 1, "testFraction must be in [0, 1), got " + testFraction);
         require(shardRows >= 1, "shardRows must be at least 1, got " + shardRows);
         if (labels != null) {

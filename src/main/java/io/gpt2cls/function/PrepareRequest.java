@@ -24,6 +24,8 @@ public class PrepareRequest extends StrictRequest {
     public String labelColumn = DEFAULTS.labelColumn;
     /** Tokens kept per text (truncation on the right); at most the model's n_positions. */
     public int maxLength = DEFAULTS.maxLength;
+    /** "right" keeps the start of a long text, "left" its end; the trained model serves the same way. */
+    public String truncationSide = DEFAULTS.truncationSide;
     public double testFraction = DEFAULTS.testFraction;
     public long seed = DEFAULTS.seed;
     /** Optional fixed label order; rows with other labels are rejected. */

@@ -33,6 +33,7 @@ public class PrepareService {
             spec.textColumn = request.textColumn;
             spec.labelColumn = request.labelColumn;
             spec.maxLength = request.maxLength;
+            spec.truncationSide = request.truncationSide;
             spec.testFraction = request.testFraction;
             spec.seed = request.seed;
             spec.labels = request.labels;

@@ -19,6 +19,7 @@ import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.NativeRuntime;
 import io.gpt2cls.model.TokenBatch;
 import io.gpt2cls.tokenizer.TextTokenizer;
+import io.gpt2cls.tokenizer.TruncationSide;
 
 /**
  * A fine-tuned model and its tokenizer, loaded once and reused for every request (warm start).
@@ -35,6 +36,7 @@ public final class TextClassifier implements AutoCloseable {
     private final TextTokenizer tokenizer;
     private final String modelId;
     private final Limits limits;
+    private final TruncationSide truncationSide;
 
     /** Request limits; a request over them gets an error that names the limit. */
     public record Limits(int maxTexts, int maxCharsPerText, int batchSize) {
@@ -44,7 +46,9 @@ public final class TextClassifier implements AutoCloseable {
     /** One text's result: the winning label, its probability, and all label probabilities. */
     public record Prediction(String label, double score, Map<String, Double> probabilities, int tokens, boolean truncated) {}
 
-    private TextClassifier(NDManager root, Gpt2ForSequenceClassification model, TextTokenizer tokenizer, String modelId, Limits limits) {
+    private TextClassifier(NDManager root, Gpt2ForSequenceClassification model, TextTokenizer tokenizer, String modelId,
+                           Limits limits, TruncationSide truncationSide) {
+        this.truncationSide = truncationSide;
         this.root = root;
         this.model = model;
         this.tokenizer = tokenizer;
@@ -65,7 +69,7 @@ public final class TextClassifier implements AutoCloseable {
             TextTokenizer tokenizer = TextTokenizer.load(modelDir);
             LOG.infof("loaded model %s (%,d parameters, labels %s) in %d ms", modelId, model.parameterCount(),
                     model.config.labels(), (System.nanoTime() - start) / 1_000_000);
-            return new TextClassifier(root, model, tokenizer, modelId, limits);
+            return new TextClassifier(root, model, tokenizer, modelId, limits, TruncationSide.ofModel(modelDir));
         } catch (IOException | RuntimeException e) {
             root.close();
             throw e;
@@ -75,7 +79,7 @@ public final class TextClassifier implements AutoCloseable {
     public List<Prediction> classify(List<String> texts) {
         validate(texts);
         int maxTokens = model.config.n_positions;
-        List<int[]> encoded = tokenizer.encodeAll(texts, Integer.MAX_VALUE);
+        List<int[]> encoded = tokenizer.encodeAll(texts);
         Prediction[] predictions = new Prediction[texts.size()];
         // Similar lengths share a batch, so little compute goes into padding.
         List<Integer> order = new ArrayList<>(IntStream.range(0, texts.size()).boxed().toList());
@@ -84,7 +88,7 @@ public final class TextClassifier implements AutoCloseable {
             List<Integer> rows = order.subList(start, Math.min(order.size(), start + limits.batchSize()));
             List<int[]> tokens = rows.stream().map(i -> {
                 int[] ids = encoded.get(i);
-                return ids.length > maxTokens ? Arrays.copyOf(ids, maxTokens) : ids;
+                return truncationSide.truncate(ids, maxTokens);
             }).toList();
             float[][] probabilities;
             try (NDManager step = root.newSubManager()) {

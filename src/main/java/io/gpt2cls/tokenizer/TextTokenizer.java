@@ -58,19 +58,12 @@ public final class TextTokenizer implements AutoCloseable {
         return toInts(tokenizer.encode(text, false, false).getIds());
     }
 
-    /** Token ids of {@code text}, cut to the first {@code maxLength} (truncation on the right). */
-    public int[] encode(String text, int maxLength) {
-        int[] ids = encode(text);
-        return ids.length > maxLength ? Arrays.copyOf(ids, maxLength) : ids;
-    }
-
-    /** Encodes many texts at once; the native library spreads the work over the cores. */
-    public List<int[]> encodeAll(List<String> texts, int maxLength) {
+    /** Encodes many texts at once, untruncated; the native library spreads the work over the cores. */
+    public List<int[]> encodeAll(List<String> texts) {
         Encoding[] encodings = tokenizer.batchEncode(texts, false, false);
         List<int[]> out = new ArrayList<>(encodings.length);
         for (Encoding encoding : encodings) {
-            int[] ids = toInts(encoding.getIds());
-            out.add(ids.length > maxLength ? Arrays.copyOf(ids, maxLength) : ids);
+            out.add(toInts(encoding.getIds()));
         }
         return out;
     }

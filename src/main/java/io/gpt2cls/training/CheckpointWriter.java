@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -12,6 +13,7 @@ import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
+import io.gpt2cls.tokenizer.TruncationSide;
 
 /**
  * Writes checkpoints in the Hugging Face layout that {@code from_pretrained} loads: config.json,
@@ -28,10 +30,12 @@ public final class CheckpointWriter {
 
     private final Path outputDir;
     private final Path tokenizerFile;
+    private final TruncationSide truncationSide;
 
-    public CheckpointWriter(Path outputDir, Path tokenizerFile) {
+    public CheckpointWriter(Path outputDir, Path tokenizerFile, TruncationSide truncationSide) {
         this.outputDir = outputDir;
         this.tokenizerFile = tokenizerFile;
+        this.truncationSide = truncationSide;
     }
 
     public Path outputDir() {
@@ -53,9 +57,19 @@ public final class CheckpointWriter {
         return target;
     }
 
-    /** Writes the final model at the output root; each file is renamed into place whole. */
-    public void writeFinal(Gpt2ForSequenceClassification model, TrainerState state, TrainingArguments args) throws IOException {
+    /**
+     * Writes the final model at the output root; each file is renamed into place whole. With
+     * {@code weightsFrom} (load_best_model_at_end) the weights are that checkpoint's, not the
+     * model's current ones.
+     */
+    public void writeFinal(Gpt2ForSequenceClassification model, TrainerState state, TrainingArguments args,
+                           Path weightsFrom) throws IOException {
         Path staging = writeStaging(model, state, args);
+        if (weightsFrom != null) {
+            for (String file : List.of(ModelCheckpoint.CONFIG_FILE, ModelCheckpoint.WEIGHTS_FILE)) {
+                Files.copy(weightsFrom.resolve(file), staging.resolve(file), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
         try (Stream<Path> files = Files.list(staging)) {
             for (Path file : files.toList()) {
                 Files.move(file, outputDir.resolve(file.getFileName()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -66,7 +80,11 @@ public final class CheckpointWriter {
 
     private Path writeStaging(Gpt2ForSequenceClassification model, TrainerState state, TrainingArguments args) throws IOException {
         Files.createDirectories(outputDir);
+        // createTempDirectory makes it private (rwx------); a checkpoint is read by others (serving, sync jobs)
         Path staging = Files.createTempDirectory(outputDir, ".staging-");
+        if (Files.getFileStore(staging).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
         try {
             ModelCheckpoint.save(model, staging);
             Files.copy(tokenizerFile, staging.resolve(TextTokenizer.TOKENIZER_FILE));
@@ -79,6 +97,7 @@ public final class CheckpointWriter {
             if (!Files.exists(staging.resolve("tokenizer_config.json"))) {
                 Gpt2TokenizerBuilder.writeCompanionFiles(staging);
             }
+            truncationSide.writeTo(staging);
             state.write(staging);
             Files.writeString(staging.resolve(ARGS_FILE), TrainerState.JSON.writeValueAsString(args));
             return staging;

@@ -19,6 +19,7 @@ import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.model.NativeRuntime;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
+import io.gpt2cls.tokenizer.TruncationSide;
 
 /**
  * One fine-tuning run: a prepared dataset + a base checkpoint (or a preset, from scratch) ->
@@ -60,7 +61,8 @@ public final class FinetuneJob {
             Manifest.SplitStats test = dataset.manifest().splits().get(Manifest.TEST);
             LabeledSequences eval = test != null && test.rows() > 0 ? dataset.split(Manifest.TEST) : null;
             Files.createDirectories(spec.output());
-            return new Trainer(model, spec.args(), train, eval, new CheckpointWriter(spec.output(), tokenizerFile)).train();
+            return new Trainer(model, spec.args(), train, eval, new CheckpointWriter(spec.output(), tokenizerFile,
+                    TruncationSide.parse(dataset.manifest().truncationSide()))).train();
         }
     }
 

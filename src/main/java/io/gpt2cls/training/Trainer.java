@@ -92,6 +92,7 @@ public final class Trainer {
 
         Progress progress = new Progress(totalUpdates);
         ClassificationMetrics lastMetrics = null;
+        ClassificationMetrics bestMetrics = null;
         double lossSum = 0;
         int padId = model.config.pad_token_id;
         try (AdamW optimizer = new AdamW(params, model.manager(), args)) {
@@ -125,7 +126,11 @@ public final class Trainer {
                     }
                     listener.afterUpdate(state);
                 }
+                String bestBefore = state.best_model_checkpoint;
                 lastMetrics = endOfEpoch(state, epoch);
+                if (state.best_model_checkpoint != null && !state.best_model_checkpoint.equals(bestBefore)) {
+                    bestMetrics = lastMetrics;
+                }
             }
         }
         params.values().forEach(p -> p.setRequiresGradient(false));
@@ -141,15 +146,23 @@ public final class Trainer {
         summary.put("epoch", state.epoch);
         summary.put("step", state.global_step);
         state.log_history.add(summary);
+        ClassificationMetrics finalMetrics = lastMetrics;
+        Path finalWeights = null;
+        if (checkpoints != null && args.load_best_model_at_end && state.best_model_checkpoint != null) {
+            finalWeights = Path.of(state.best_model_checkpoint);
+            finalMetrics = bestMetrics;
+            LOG.infof("load_best_model_at_end: the final model is %s (%s %.4f)", finalWeights,
+                    args.metric_for_best_model, state.best_metric);
+        }
         if (checkpoints != null) {
-            checkpoints.writeFinal(model, state, args);
+            checkpoints.writeFinal(model, state, args, finalWeights);
         }
         LOG.infof("training done: %d updates in %s, train loss %.4f, %.0f tokens/s, %.1f samples/s%s",
                 state.global_step, Progress.format(runtime), lossSum / state.global_step,
                 progress.tokens / seconds, progress.samples / seconds,
                 checkpoints == null ? "" : "; model written to " + checkpoints.outputDir());
         return new Result(state, lossSum / state.global_step, runtime, progress.samples / seconds,
-                progress.tokens / seconds, lastMetrics, checkpoints == null ? null : checkpoints.outputDir());
+                progress.tokens / seconds, finalMetrics, checkpoints == null ? null : checkpoints.outputDir());
     }
 
     /** One micro-batch: forward with dropout, mean cross-entropy / accumulation steps, backward. */

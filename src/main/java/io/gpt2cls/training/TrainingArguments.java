@@ -40,6 +40,8 @@ public class TrainingArguments {
     /** Batch rows of similar length together, so dynamic padding wastes less compute. */
     @JsonProperty("group_by_length") public boolean group_by_length = false;
     @JsonProperty("metric_for_best_model") public String metric_for_best_model = "eval_loss";
+    /** Write the best checkpoint's weights (by metric_for_best_model), not the last ones, as the final model. */
+    @JsonProperty("load_best_model_at_end") public boolean load_best_model_at_end = false;
 
     /** Names in a request that are not arguments: a typo must not silently become a default. */
     private final List<String> unknownArguments = new ArrayList<>();
@@ -65,6 +67,8 @@ public class TrainingArguments {
         require(logging_steps > 0, "logging_steps must be >= 1");
         require(eval_strategy.equals("epoch") || eval_strategy.equals("no"), "eval_strategy must be 'epoch' or 'no'");
         require(save_strategy.equals("epoch") || save_strategy.equals("no"), "save_strategy must be 'epoch' or 'no'");
+        require(!load_best_model_at_end || (eval_strategy.equals("epoch") && save_strategy.equals("epoch")),
+                "load_best_model_at_end needs eval_strategy and save_strategy 'epoch'");
         require(metric_for_best_model.startsWith("eval_"), "metric_for_best_model must name an eval metric, e.g. eval_loss or eval_accuracy");
     }
 

@@ -35,6 +35,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
+import io.gpt2cls.tokenizer.TruncationSide;
 
 class DatasetPreparerTest {
 
@@ -362,8 +363,15 @@ class DatasetPreparerTest {
         assertEquals(5, train.tokens().max());
         assertEquals(11, train.tokens().total());
         TokenizedDataset.Split rows = TokenizedDataset.open(spec.outputDir).split(Manifest.TRAIN);
-        assertArrayEquals(tokenizer.encode(longer, 5), rows.tokens(1));
+        assertArrayEquals(Arrays.copyOf(tokenizer.encode(longer), 5), rows.tokens(1));
         assertEquals(5, rows.length(1));
+        assertEquals("right", TokenizedDataset.open(spec.outputDir).manifest().truncationSide());
+
+        spec.truncationSide = "left"; // keep the end instead
+        prepare(spec);
+        int[] all = tokenizer.encode(longer);
+        assertArrayEquals(Arrays.copyOfRange(all, 2, 7), TokenizedDataset.open(spec.outputDir).split(Manifest.TRAIN).tokens(1));
+        assertEquals("left", TokenizedDataset.open(spec.outputDir).manifest().truncationSide());
     }
 
     @Test
@@ -426,7 +434,7 @@ class DatasetPreparerTest {
         for (int i = 0; i < texts.size(); i++) {
             String label = i % 3 == 0 ? "spam" : "ham";
             rows.append(jsonLine(texts.get(i), label)).append('\n');
-            labelByTokens.put(Arrays.toString(tokenizer.encode(texts.get(i), 12)), label);
+            labelByTokens.put(Arrays.toString(TruncationSide.RIGHT.truncate(tokenizer.encode(texts.get(i)), 12)), label);
         }
         PrepareSpec spec = spec(write(work, "train.jsonl", rows.toString()));
         spec.maxLength = 12;

@@ -87,13 +87,25 @@ class Gpt2TokenizerBuilderTest {
     }
 
     @Test
-    void batchEncodingEqualsSingleEncodingAndTruncatesOnTheRight() {
+    void batchEncodingEqualsSingleEncoding() {
         List<String> texts = sampleTexts().subList(0, 50);
-        List<int[]> batch = tokenizer.encodeAll(texts, 8);
+        List<int[]> batch = tokenizer.encodeAll(texts);
         for (int i = 0; i < texts.size(); i++) {
-            assertArrayEquals(tokenizer.encode(texts.get(i), 8), batch.get(i));
-            assertTrue(batch.get(i).length <= 8);
+            assertArrayEquals(tokenizer.encode(texts.get(i)), batch.get(i));
         }
+    }
+
+    @Test
+    void truncationKeepsTheStartOnTheRightSideAndTheEndOnTheLeft(@TempDir Path model) throws Exception {
+        int[] ids = {1, 2, 3, 4, 5};
+        assertArrayEquals(new int[] {1, 2, 3}, TruncationSide.RIGHT.truncate(ids, 3));
+        assertArrayEquals(new int[] {3, 4, 5}, TruncationSide.LEFT.truncate(ids, 3));
+        assertArrayEquals(ids, TruncationSide.LEFT.truncate(ids, 9));
+        assertEquals(TruncationSide.RIGHT, TruncationSide.ofModel(model), "absent config: Hugging Face's default");
+        Gpt2TokenizerBuilder.writeCompanionFiles(model);
+        TruncationSide.LEFT.writeTo(model);
+        assertEquals(TruncationSide.LEFT, TruncationSide.ofModel(model));
+        assertEquals("<|endoftext|>", new ObjectMapper().readTree(model.resolve("tokenizer_config.json").toFile()).path("pad_token").asText());
     }
 
     @Test

@@ -19,12 +19,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 import ai.djl.ndarray.NDManager;
 
+import io.gpt2cls.dataset.LabeledSequences;
 import io.gpt2cls.model.Gpt2Config;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.NativeRuntime;
 import io.gpt2cls.model.TokenBatch;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.tokenizer.TruncationSide;
 
 class TrainerTest {
 
@@ -140,7 +142,7 @@ class TrainerTest {
         TrainingArguments args = quickArgs();
         args.num_train_epochs = 2;
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-            Trainer.Result result = new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(out, tokenizer)).train();
+            Trainer.Result result = new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(out, tokenizer, TruncationSide.RIGHT)).train();
             for (String name : List.of("checkpoint-12", "checkpoint-24", ".")) {
                 Path d = out.resolve(name);
                 for (String file : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
@@ -166,6 +168,42 @@ class TrainerTest {
                 assertArrayEquals(model.forward(batch, step, false).logits().toFloatArray(),
                         reloaded.forward(batch, step, false).logits().toFloatArray(), 1e-6f);
             }
+        }
+    }
+
+    @Test
+    void finalModelIsTheLastOneOrWithLoadBestModelAtEndTheBestCheckpoint(@TempDir Path dir) throws Exception {
+        Path tokenizer = Gpt2TokenizerBuilder.writeTo(dir.resolve("tok"));
+        for (boolean loadBest : new boolean[] {false, true}) {
+            Path out = dir.resolve("run-" + loadBest);
+            TrainingArguments args = quickArgs();
+            args.metric_for_best_model = "eval_loss";
+            args.load_best_model_at_end = loadBest;
+            // Evaluated against flipped labels, the eval loss rises as the model learns: the best epoch is the first.
+            LabeledSequences flipped = new LabeledSequences() {
+                @Override
+                public int size() {
+                    return EVAL.size();
+                }
+
+                @Override
+                public int[] tokens(int row) {
+                    return EVAL.tokens(row);
+                }
+
+                @Override
+                public int label(int row) {
+                    return 1 - EVAL.label(row);
+                }
+            };
+            try (Gpt2ForSequenceClassification model = tiny(0.1)) {
+                new Trainer(model, args, TRAIN, flipped, new CheckpointWriter(out, tokenizer, TruncationSide.RIGHT)).train();
+            }
+            TrainerState state = TrainerState.read(out);
+            assertTrue(state.best_model_checkpoint.endsWith("checkpoint-12"), "the setup needs a best epoch before the last");
+            Path expected = loadBest ? Path.of(state.best_model_checkpoint) : out.resolve("checkpoint-36");
+            assertArrayEquals(Files.readAllBytes(expected.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")),
+                    "final model of load_best_model_at_end=" + loadBest + " is " + expected.getFileName());
         }
     }
 }
