@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Trains a from-scratch tiny GPT-2 on the SpamAssassin train split and evaluates on its test split.
 # Needs ../shared/data/spamassassin (or SPAM_DATA=dir) and a built jar (./mvnw -q package -DskipTests).
-# Usage: bench/spamassassin.sh [work-dir]     (results: WORK/finetune-response.json, WORK/run.log)
+# Usage: bench/spamassassin.sh [work-dir]   (env: EPOCHS=3 MAX_LENGTH=512 TRUNCATION_SIDE=left SPAM_DATA=dir JAR=path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${SPAM_DATA:-../shared/data/spamassassin}
 WORK=$(realpath -m "${1:-runs/spamassassin}")
 JAR=${JAR:-target/gpt2cls-runner.jar}
-EPOCHS=${EPOCHS:-6}
-MAX_LENGTH=${MAX_LENGTH:-256}
-TRUNCATION_SIDE=${TRUNCATION_SIDE:-right}
+EPOCHS=${EPOCHS:-3}
+MAX_LENGTH=${MAX_LENGTH:-512}
+TRUNCATION_SIDE=${TRUNCATION_SIDE:-left}
 mkdir -p "$WORK"
 [ -f "$DATA/train.jsonl" ] || { echo "no $DATA/train.jsonl: set SPAM_DATA to the folder with train.jsonl and test.jsonl" >&2; exit 2; }
 

@@ -59,7 +59,6 @@ public class Main implements QuarkusApplication {
             "  (no command)                                        run GPT2CLS_JOB on GPT2CLS_JOB_REQUEST if set,",
             "                                                      else serve the function named by QUARKUS_FUNQY_EXPORT");
 
-
     @Inject
     ObjectMapper json;
     @Inject

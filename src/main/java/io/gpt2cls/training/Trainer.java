@@ -3,6 +3,7 @@ package io.gpt2cls.training;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,9 +105,13 @@ public final class Trainer {
                     for (int[] rows : micro) {
                         updateLoss += forwardBackward(rows, micro.size(), padId);
                         progress.samples += rows.length;
-                        progress.tokens += java.util.Arrays.stream(rows).mapToLong(train::length).sum();
+                        progress.tokens += Arrays.stream(rows).mapToLong(train::length).sum();
                     }
                     double lr = schedule.learningRate(state.global_step);
+                    if (!Double.isFinite(updateLoss)) { // before the update: the weights stay those of the last good step
+                        throw new TrainingException("loss became " + updateLoss + " at update " + (state.global_step + 1)
+                                + " (lr " + lr + "); lower learning_rate or raise warmup_steps");
+                    }
                     double gradNorm;
                     try (NDManager step = model.manager().newSubManager()) {
                         gradNorm = optimizer.gradientNorm(step);
@@ -115,10 +120,6 @@ public final class Trainer {
                     }
                     state.global_step++;
                     state.epoch = epoch + (double) Math.min(batches.size(), start + micro.size()) / batches.size();
-                    if (!Double.isFinite(updateLoss)) {
-                        throw new TrainingException("loss became " + updateLoss + " at update " + state.global_step
-                                + " (lr " + lr + "); lower learning_rate or raise warmup_steps");
-                    }
                     lossSum += updateLoss;
                     progress.window(updateLoss, gradNorm);
                     if (state.global_step % args.logging_steps == 0 || state.global_step == totalUpdates) {

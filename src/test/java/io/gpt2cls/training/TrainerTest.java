@@ -206,4 +206,17 @@ class TrainerTest {
                     "final model of load_best_model_at_end=" + loadBest + " is " + expected.getFileName());
         }
     }
+
+    @Test
+    void divergingLossStopsTrainingWithAnActionableError() {
+        TrainingArguments args = quickArgs();
+        args.learning_rate = 1e30;
+        args.warmup_ratio = 0;
+        args.max_grad_norm = 0;
+        try (Gpt2ForSequenceClassification model = tiny(0.1)) {
+            TrainingException e = org.junit.jupiter.api.Assertions.assertThrows(TrainingException.class,
+                    () -> new Trainer(model, args, TRAIN, null, null).train());
+            assertTrue(e.getMessage().contains("lower learning_rate"), e.getMessage());
+        }
+    }
 }
