@@ -23,8 +23,8 @@ public class FinetuneService {
     public FinetuneResponse finetune(FinetuneRequest request) {
         request.rejectUnknownFields();
         request.training.validate();
-        require(request.dataset, "dataset", "the location of a prepared dataset (prepare's output)");
-        require(request.output, "output", "where checkpoints and the final model go");
+        StrictRequest.requireField(request.dataset, "dataset", "the location of a prepared dataset (prepare's output)");
+        StrictRequest.requireField(request.output, "output", "where checkpoints and the final model go");
         try {
             Path output = store.workDir(request.output);
             FinetuneJob.Spec spec = new FinetuneJob.Spec(
@@ -40,12 +40,6 @@ public class FinetuneService {
             return response(request.output, result);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
-        }
-    }
-
-    static void require(String value, String field, String what) {
-        if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException("request field '" + field + "' is required: " + what);
         }
     }
 

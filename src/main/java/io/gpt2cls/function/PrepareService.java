@@ -21,8 +21,8 @@ public class PrepareService {
 
     public PrepareResponse prepare(PrepareRequest request) {
         request.rejectUnknownFields();
-        FinetuneService.require(request.train, "train", "the location of a .jsonl or .csv file with text and label columns");
-        FinetuneService.require(request.output, "output", "where the prepared dataset goes");
+        StrictRequest.requireField(request.train, "train", "the location of a .jsonl or .csv file with text and label columns");
+        StrictRequest.requireField(request.output, "output", "where the prepared dataset goes");
         try {
             PrepareSpec spec = new PrepareSpec();
             spec.trainFile = store.fetch(request.train);

@@ -25,6 +25,13 @@ public abstract class StrictRequest {
         unknownFields.add(name);
     }
 
+    /** A required field that is missing is an error naming the field and what it is for. */
+    static void requireField(String value, String field, String what) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("request field '" + field + "' is required: " + what);
+        }
+    }
+
     void rejectUnknownFields() {
         if (!unknownFields.isEmpty()) {
             PropertyNamingStrategies.NamingBase snake = (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
