@@ -139,10 +139,6 @@ public final class TextClassifier implements AutoCloseable {
         return modelId;
     }
 
-    public List<String> labels() {
-        return model.config.labels();
-    }
-
     @Override
     public void close() {
         tokenizer.close();

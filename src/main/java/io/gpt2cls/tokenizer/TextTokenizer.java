@@ -39,7 +39,7 @@ public final class TextTokenizer implements AutoCloseable {
     /** Loads {@code path}, a {@code tokenizer.json} or a directory that holds one. */
     public static TextTokenizer load(Path path) throws IOException {
         NativeRuntime.init();
-        Path file = Files.isDirectory(path) ? path.resolve(TOKENIZER_FILE) : path;
+        Path file = fileOf(path);
         if (!Files.isRegularFile(file)) {
             throw new IOException("no " + TOKENIZER_FILE + " at " + path
                     + "; write GPT-2's with the command 'tokenizer gpt2 --out DIR' or copy one from a Hugging Face model");
@@ -52,6 +52,11 @@ public final class TextTokenizer implements AutoCloseable {
                 .optPadding(false)
                 .build();
         return new TextTokenizer(tokenizer, sha256(bytes), file);
+    }
+
+    /** {@code path} itself, or the tokenizer.json inside it when it is a directory (a model or tokenizer folder). */
+    public static Path fileOf(Path path) {
+        return Files.isDirectory(path) ? path.resolve(TOKENIZER_FILE) : path;
     }
 
     public int[] encode(String text) {

@@ -91,10 +91,6 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    public int updates() {
-        return step;
-    }
-
     /** The gradient of a parameter, owned by {@code step} (DJL would attach it to the parameter's manager). */
     private static PtNDArray gradient(Slot slot, NDManager step) {
         PtNDArray grad = JniUtils.getGradient(slot.param());

@@ -33,7 +33,7 @@ public final class Evaluator {
         return ClassificationMetrics.compute(actual, predicted, data.size() == 0 ? 0 : lossSum / data.size(), labels);
     }
 
-    public static int argmax(float[] values) {
+    private static int argmax(float[] values) {
         int best = 0;
         for (int i = 1; i < values.length; i++) {
             if (values[i] > values[best]) {

@@ -88,7 +88,7 @@ public final class FinetuneJob {
             return file;
         }
         if (spec.tokenizer() != null) {
-            return Files.isDirectory(spec.tokenizer()) ? spec.tokenizer().resolve(TextTokenizer.TOKENIZER_FILE) : spec.tokenizer();
+            return TextTokenizer.fileOf(spec.tokenizer());
         }
         return Gpt2TokenizerBuilder.cached();
     }
