@@ -33,7 +33,7 @@ import io.gpt2cls.inference.RawLogits;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
-import io.gpt2cls.model.NativeRuntime;
+import io.gpt2cls.runtime.NativeRuntime;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.training.ThroughputBenchmark;
 import io.quarkus.runtime.Quarkus;

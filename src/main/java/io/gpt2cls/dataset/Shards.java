@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.gpt2cls.model.Safetensors;
+import io.gpt2cls.tensors.Safetensors;
 
 /**
  * The shard layout, for writer and reader alike: a safetensors file per at most {@code shardRows}

@@ -10,8 +10,8 @@ import ai.djl.ndarray.NDManager;
 
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
-import io.gpt2cls.model.NativeRuntime;
 import io.gpt2cls.model.TokenBatch;
+import io.gpt2cls.runtime.NativeRuntime;
 
 /**
  * Logits for given token ids, so users can compare this implementation with Python

@@ -16,8 +16,8 @@ import ai.djl.ndarray.NDManager;
 
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
-import io.gpt2cls.model.NativeRuntime;
 import io.gpt2cls.model.TokenBatch;
+import io.gpt2cls.runtime.NativeRuntime;
 import io.gpt2cls.tokenizer.TextTokenizer;
 import io.gpt2cls.tokenizer.TruncationSide;
 

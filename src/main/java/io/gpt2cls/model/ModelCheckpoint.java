@@ -18,6 +18,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import io.gpt2cls.runtime.NativeRuntime;
+import io.gpt2cls.tensors.Safetensors;
+
 /**
  * A model directory in the Hugging Face layout: {@code config.json} + {@code model.safetensors}.
  *

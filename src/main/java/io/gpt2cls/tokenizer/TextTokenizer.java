@@ -13,7 +13,7 @@ import java.util.List;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 
-import io.gpt2cls.model.NativeRuntime;
+import io.gpt2cls.runtime.NativeRuntime;
 
 /**
  * A Hugging Face {@code tokenizer.json} loaded through DJL's native tokenizers binding.

@@ -10,7 +10,7 @@ import io.gpt2cls.dataset.LabeledSequences;
 import io.gpt2cls.model.Gpt2Config;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelPreset;
-import io.gpt2cls.model.NativeRuntime;
+import io.gpt2cls.runtime.NativeRuntime;
 
 /**
  * Training throughput of a preset shape on random full-length rows: tokens/s and samples/s of the

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.gpt2cls.model.Safetensors;
+import io.gpt2cls.tensors.Safetensors;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 
 class TokenizedDatasetTest {

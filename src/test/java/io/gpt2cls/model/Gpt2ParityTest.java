@@ -18,6 +18,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import ai.djl.ndarray.NDManager;
 
+import io.gpt2cls.runtime.NativeRuntime;
+
 /** The Java model against logits from an independent GPT-2 implementation (src/test/resources/gpt2-parity). */
 class Gpt2ParityTest {
 

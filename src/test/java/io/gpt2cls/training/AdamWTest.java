@@ -14,7 +14,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 
-import io.gpt2cls.model.NativeRuntime;
+import io.gpt2cls.runtime.NativeRuntime;
 
 class AdamWTest {
 

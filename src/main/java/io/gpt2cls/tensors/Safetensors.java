@@ -1,4 +1,4 @@
-package io.gpt2cls.model;
+package io.gpt2cls.tensors;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -66,7 +66,7 @@ public final class Safetensors {
 
         private void requireDtype(String expected) {
             if (!dtype.equals(expected)) {
-                throw new ModelFormatException("tensor has dtype " + dtype + ", expected " + expected);
+                throw new TensorFormatException("tensor has dtype " + dtype + ", expected " + expected);
             }
         }
 
@@ -83,11 +83,11 @@ public final class Safetensors {
     public static Map<String, Tensor> read(Path file) throws IOException {
         ByteBuffer mapped = map(file).order(ByteOrder.LITTLE_ENDIAN);
         if (mapped.capacity() < 8) {
-            throw new ModelFormatException(file + " is not a safetensors file: it is only " + mapped.capacity() + " bytes");
+            throw new TensorFormatException(file + " is not a safetensors file: it is only " + mapped.capacity() + " bytes");
         }
         long headerLength = mapped.getLong(0);
         if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > mapped.capacity()) {
-            throw new ModelFormatException(file + " is not a safetensors file: header length " + headerLength
+            throw new TensorFormatException(file + " is not a safetensors file: header length " + headerLength
                     + " does not fit a file of " + mapped.capacity() + " bytes");
         }
         byte[] headerBytes = new byte[(int) headerLength];
@@ -96,7 +96,7 @@ public final class Safetensors {
         try {
             header = JSON.readTree(headerBytes);
         } catch (IOException e) {
-            throw new ModelFormatException(file + " has a corrupt safetensors header: " + e.getMessage());
+            throw new TensorFormatException(file + " has a corrupt safetensors header: " + e.getMessage());
         }
         int dataStart = 8 + (int) headerLength;
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -115,7 +115,7 @@ public final class Safetensors {
             long begin = info.path("data_offsets").path(0).asLong(-1);
             long end = info.path("data_offsets").path(1).asLong(-1);
             if (begin < 0 || end < begin || dataStart + end > mapped.capacity()) {
-                throw new ModelFormatException(file + ": tensor '" + field.getKey() + "' has data_offsets ["
+                throw new TensorFormatException(file + ": tensor '" + field.getKey() + "' has data_offsets ["
                         + begin + ", " + end + "] outside the file; the file is truncated or corrupt");
             }
             // DJL's JNI ignores a buffer's position, so each tensor must be its own slice.
@@ -123,7 +123,7 @@ public final class Safetensors {
             Tensor tensor = new Tensor(dtype, shape, slice);
             long expectedBytes = tensor.elementCount() * bytesPerElement(dtype, file, field.getKey());
             if (expectedBytes != end - begin) {
-                throw new ModelFormatException(file + ": tensor '" + field.getKey() + "' of shape "
+                throw new TensorFormatException(file + ": tensor '" + field.getKey() + "' of shape "
                         + Arrays.toString(shape) + " and dtype " + dtype + " needs " + expectedBytes
                         + " bytes, but its data_offsets span " + (end - begin));
             }
@@ -139,7 +139,7 @@ public final class Safetensors {
      */
     private static ByteBuffer map(Path file) throws IOException {
         if (!Files.exists(file)) {
-            throw new ModelFormatException("no such file: " + file);
+            throw new TensorFormatException("no such file: " + file);
         }
         if (Files.isWritable(file)) {
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -227,7 +227,7 @@ public final class Safetensors {
                 return manager.create(out, shape, DataType.FLOAT32);
             }
             default:
-                throw new ModelFormatException("tensor '" + name + "' has dtype " + tensor.dtype()
+                throw new TensorFormatException("tensor '" + name + "' has dtype " + tensor.dtype()
                         + "; model weights must be F32, F16, BF16 or F64");
         }
     }
@@ -252,7 +252,7 @@ public final class Safetensors {
             case "F16": case "BF16": case "I16": case "U16": return 2;
             case "I8": case "U8": case "BOOL": case "F8_E4M3": case "F8_E5M2": return 1;
             default:
-                throw new ModelFormatException(file + ": tensor '" + name + "' has unknown dtype '" + dtype + "'");
+                throw new TensorFormatException(file + ": tensor '" + name + "' has unknown dtype '" + dtype + "'");
         }
     }
 

@@ -1,4 +1,4 @@
-package io.gpt2cls.model;
+package io.gpt2cls.runtime;
 
 import org.jboss.logging.Logger;
 
