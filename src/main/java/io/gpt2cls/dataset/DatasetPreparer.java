@@ -62,7 +62,6 @@ public final class DatasetPreparer {
 
     public PrepareSummary prepare(PrepareSpec spec) throws IOException {
         spec.validate();
-        requireReplaceable(spec.outputDir);
         try (TextTokenizer tokenizer = TextTokenizer.load(spec.tokenizer)) {
             UnaryOperator<String> notListed = label -> "label '" + label + "' is not in the labels list " + spec.labels;
             Set<String> explicitLabels = spec.labels == null ? null : new HashSet<>(spec.labels);
@@ -88,23 +87,6 @@ public final class DatasetPreparer {
             Manifest.SplitMethod method = new Manifest.SplitMethod(Manifest.SplitMethod.FILES, null, spec.seed);
             return write(spec, tokenizer, List.of(train, test), labels, label2id, method,
                     new StratifiedSplit.Result(train.examples, test.examples));
-        }
-    }
-
-    /** Replacing the output directory deletes it, so only an empty directory or a previous dataset may be replaced. */
-    private static void requireReplaceable(Path outputDir) throws IOException {
-        if (!Files.exists(outputDir)) {
-            return;
-        }
-        if (!Files.isDirectory(outputDir)) {
-            throw new DatasetException("outputDir " + outputDir + " is a file; name a directory");
-        }
-        try (Stream<Path> entries = Files.list(outputDir)) {
-            if (entries.findAny().isPresent() && !Files.isRegularFile(outputDir.resolve(Manifest.FILE))) {
-                throw new DatasetException("outputDir " + outputDir + " holds files but no " + Manifest.FILE
-                        + "; prepare replaces its output directory as a whole, so name a new or empty directory"
-                        + " or a previously prepared dataset");
-            }
         }
     }
 
@@ -204,36 +186,34 @@ public final class DatasetPreparer {
     private PrepareSummary write(PrepareSpec spec, TextTokenizer tokenizer, List<SourceFile> sources, List<String> labels,
             Map<String, Integer> label2id, Manifest.SplitMethod method, StratifiedSplit.Result split) throws IOException {
         List<Rejection> rejections = sources.stream().flatMap(source -> source.rejections().stream()).toList();
-        try (StagedDirectory staged = StagedDirectory.beside(spec.outputDir)) {
-            Map<String, Manifest.SplitStats> splits = new LinkedHashMap<>();
-            splits.put(Manifest.TRAIN, writeSplit(staged.path(), Manifest.TRAIN, split.train(), label2id, spec.shardRows));
-            splits.put(Manifest.TEST, writeSplit(staged.path(), Manifest.TEST, split.test(), label2id, spec.shardRows));
-            writeRejections(staged.path().resolve(Manifest.REJECTED_FILE), rejections);
-            List<Manifest.Source> manifestSources = new ArrayList<>();
-            for (SourceFile source : sources) {
-                manifestSources.add(source.toManifest());
-            }
-            Manifest manifest = new Manifest(
-                    Manifest.FORMAT,
-                    Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString(),
-                    new Manifest.TokenizerInfo(tokenizer.sha256(), tokenizer.file().toString()),
-                    spec.maxLength,
-                    spec.truncationSide,
-                    spec.textColumn,
-                    spec.labelColumn,
-                    labels,
-                    label2id,
-                    method,
-                    manifestSources,
-                    splits,
-                    new Manifest.RejectedReport(rejections.size(), Manifest.REJECTED_FILE));
-            manifest.write(staged.path());
-            staged.commit();
-            PrepareSummary summary = PrepareSummary.of(manifest, rejections, spec.outputDir);
-            LOG.infof("prepared %s: %d rows read, %d accepted (train %d, test %d), %d rejected", spec.outputDir,
-                    summary.rowsRead(), summary.accepted(), split.train().size(), split.test().size(), summary.rejected());
-            return summary;
+        Path out = Files.createDirectories(spec.outputDir);
+        Map<String, Manifest.SplitStats> splits = new LinkedHashMap<>();
+        splits.put(Manifest.TRAIN, writeSplit(out, Manifest.TRAIN, split.train(), label2id, spec.shardRows));
+        splits.put(Manifest.TEST, writeSplit(out, Manifest.TEST, split.test(), label2id, spec.shardRows));
+        writeRejections(out.resolve(Manifest.REJECTED_FILE), rejections);
+        List<Manifest.Source> manifestSources = new ArrayList<>();
+        for (SourceFile source : sources) {
+            manifestSources.add(source.toManifest());
         }
+        Manifest manifest = new Manifest(
+                Manifest.FORMAT,
+                Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString(),
+                new Manifest.TokenizerInfo(tokenizer.sha256(), tokenizer.file().toString()),
+                spec.maxLength,
+                spec.truncationSide,
+                spec.textColumn,
+                spec.labelColumn,
+                labels,
+                label2id,
+                method,
+                manifestSources,
+                splits,
+                new Manifest.RejectedReport(rejections.size(), Manifest.REJECTED_FILE));
+        manifest.write(out);
+        PrepareSummary summary = PrepareSummary.of(manifest, rejections);
+        LOG.infof("prepared: %d rows read, %d accepted (train %d, test %d), %d rejected",
+                summary.rowsRead(), summary.accepted(), split.train().size(), split.test().size(), summary.rejected());
+        return summary;
     }
 
     private static Manifest.SplitStats writeSplit(Path dir, String name, List<Example> rows, Map<String, Integer> label2id,

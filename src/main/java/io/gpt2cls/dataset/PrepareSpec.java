@@ -15,7 +15,7 @@ public class PrepareSpec {
     public Path testFile;
     /** A {@code tokenizer.json} or a directory holding one. */
     public Path tokenizer;
-    /** Replaced as a whole, and only once the new output is complete. */
+    /** An empty (or absent) directory the dataset is written into; the caller publishes it (see ArtifactStore). */
     public Path outputDir;
     public String textColumn = "text";
     public String labelColumn = "label";

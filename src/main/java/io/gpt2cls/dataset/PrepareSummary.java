@@ -1,13 +1,12 @@
 package io.gpt2cls.dataset;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 /**
  * What a {@code prepare} run did, for its caller: counts overall and per input file (with a test
  * file, the files are the splits), each split's class counts and token lengths, and the first
- * rejections. The full record is {@code manifest.json} and {@code rejected.jsonl} in {@code outputDir}.
+ * rejections. The full record is {@code manifest.json} and {@code rejected.jsonl} in the output.
  */
 public record PrepareSummary(
         long rowsRead,
@@ -16,13 +15,11 @@ public record PrepareSummary(
         List<String> labels,
         List<Manifest.Source> sources,
         Map<String, Manifest.SplitStats> splits,
-        List<Rejection> firstRejections,
-        Path outputDir,
-        Path manifestPath) {
+        List<Rejection> firstRejections) {
 
     static final int FIRST_REJECTIONS = 20;
 
-    static PrepareSummary of(Manifest manifest, List<Rejection> rejections, Path outputDir) {
+    static PrepareSummary of(Manifest manifest, List<Rejection> rejections) {
         return new PrepareSummary(
                 manifest.sources().stream().mapToLong(Manifest.Source::rowsRead).sum(),
                 manifest.sources().stream().mapToLong(Manifest.Source::accepted).sum(),
@@ -30,9 +27,7 @@ public record PrepareSummary(
                 manifest.labels(),
                 manifest.sources(),
                 manifest.splits(),
-                List.copyOf(rejections.subList(0, Math.min(FIRST_REJECTIONS, rejections.size()))),
-                outputDir,
-                outputDir.resolve(Manifest.FILE));
+                List.copyOf(rejections.subList(0, Math.min(FIRST_REJECTIONS, rejections.size()))));
     }
 
     public Manifest.SplitStats split(String name) {

@@ -12,7 +12,9 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.gpt2cls.inference.TextClassifier;
+import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.storage.ArtifactStore;
+import io.gpt2cls.storage.Location;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -76,7 +78,7 @@ public class ClassifyService {
                             "no model to serve: set gpt2cls.classify.model (env GPT2CLS_CLASSIFY_MODEL) to a directory "
                                     + "with config.json, model.safetensors and tokenizer.json"));
                     try {
-                        loaded = TextClassifier.load(store.fetch(location), location,
+                        loaded = TextClassifier.load(store.fetchSet(Location.parse(location), ModelCheckpoint.CONFIG_FILE), location,
                                 new TextClassifier.Limits(maxTexts, maxCharsPerText, batchSize));
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot load the model at " + location + ": " + e.getMessage(), e);

@@ -2,14 +2,16 @@ package io.gpt2cls.function;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import io.gpt2cls.dataset.Manifest;
+import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.storage.ArtifactStore;
+import io.gpt2cls.storage.Location;
 import io.gpt2cls.training.ClassificationMetrics;
 import io.gpt2cls.training.FinetuneJob;
 import io.gpt2cls.training.Trainer;
@@ -26,18 +28,17 @@ public class FinetuneService {
         StrictRequest.requireField(request.dataset, "dataset", "the location of a prepared dataset (prepare's output)");
         StrictRequest.requireField(request.output, "output", "where checkpoints and the final model go");
         try {
-            Path output = store.workDir(request.output);
+            Location output = Location.parse(request.output);
             FinetuneJob.Spec spec = new FinetuneJob.Spec(
-                    store.fetch(request.dataset),
-                    request.baseModel == null ? null : store.fetch(request.baseModel),
+                    store.fetchSet(Location.parse(request.dataset), Manifest.FILE),
+                    request.baseModel == null ? null : store.fetchSet(Location.parse(request.baseModel), ModelCheckpoint.CONFIG_FILE),
                     request.preset,
-                    request.tokenizer == null ? null : store.fetch(request.tokenizer),
+                    request.tokenizer == null ? null : store.fetchFile(Location.parse(request.tokenizer)),
                     output,
                     request.training,
                     request.initSeed);
-            Trainer.Result result = FinetuneJob.run(spec);
-            store.publish(output, request.output);
-            return response(request.output, result);
+            Trainer.Result result = FinetuneJob.run(spec, store);
+            return response(output.toString(), result);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }

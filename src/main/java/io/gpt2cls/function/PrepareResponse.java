@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.dataset.PrepareSummary;
 import io.gpt2cls.dataset.Rejection;
+import io.gpt2cls.storage.Location;
 
 /** What prepare did: counts (rows_read == accepted + rejected), labels, per-split stats, the first rejections. */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -24,10 +25,10 @@ public class PrepareResponse {
     /** The first rejected rows; all of them are in rejected.jsonl next to the manifest. */
     public List<Rejection> firstRejections;
 
-    static PrepareResponse of(String output, PrepareSummary summary) {
+    static PrepareResponse of(Location output, PrepareSummary summary) {
         PrepareResponse response = new PrepareResponse();
-        response.output = output;
-        response.manifest = summary.manifestPath().toString();
+        response.output = output.toString();
+        response.manifest = output.resolve(Manifest.FILE).toString();
         response.rowsRead = summary.rowsRead();
         response.accepted = summary.accepted();
         response.rejected = summary.rejected();

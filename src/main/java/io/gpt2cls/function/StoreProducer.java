@@ -1,18 +1,32 @@
 package io.gpt2cls.function;
 
+import java.util.List;
+import java.util.Optional;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.LocalStore;
+import io.gpt2cls.storage.Location;
+import io.gpt2cls.storage.RoutingStore;
+import io.gpt2cls.storage.StorageException;
 
-/** The artifact store the functions use: the local file system, the embedded default. */
+/** The artifact store the functions use: local paths and s3:// locations, limited to the allowed locations. */
 @ApplicationScoped
 public class StoreProducer {
+
+    @ConfigProperty(name = "gpt2cls.store.allowed-locations")
+    Optional<List<String>> allowedLocations;
 
     @Produces
     @ApplicationScoped
     ArtifactStore store() {
-        return new LocalStore();
+        List<Location> allowed = allowedLocations.orElse(List.of()).stream().map(Location::parse).toList();
+        return new RoutingStore(new LocalStore(), () -> {
+            throw new StorageException("s3:// locations need the S3 store, which this build does not have yet");
+        }, allowed);
     }
 }

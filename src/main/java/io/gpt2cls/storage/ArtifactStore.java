@@ -2,19 +2,60 @@ package io.gpt2cls.storage;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
- * Where datasets, tokenizers and checkpoints live. Services work on local directories; a store
- * maps a location (a path, a {@code file:} URI, later {@code s3://bucket/prefix}) to one.
+ * Where datasets, tokenizers and checkpoints live: local directories (the embedded default) or S3.
+ * Services work on local files; the store brings remote ones in and publishes what was written.
+ *
+ * <h2>Sets and their commit object</h2>
+ * An artifact is a <em>set</em>: the files directly inside one location (a directory, or the
+ * objects directly under an S3 prefix; deeper levels are other sets, e.g. {@code checkpoint-40/}
+ * under a model). Each set has a <em>commit object</em>, the file its readers open first:
+ * {@code manifest.json} for a prepared dataset, {@code config.json} for a model or checkpoint.
+ * Publishing removes the old commit object first, writes every other file, and writes the commit
+ * object last; readers trust a set only when its commit object exists. So a reader sees the old set,
+ * nothing, or the new set, never a mix, whatever the store (S3 has no rename) and whenever the
+ * writer dies. Files of a previously committed set that the new set does not have are removed after
+ * the commit.
  */
 public interface ArtifactStore {
 
-    /** A local directory or file holding what is at {@code location}, fetched first if it is remote. */
-    Path fetch(String location) throws IOException;
+    /** A local copy of one file (downloaded into the cache if remote; the path itself if local). */
+    Path fetchFile(Location location) throws IOException;
 
-    /** A local directory to write the artifact for {@code location} into. */
-    Path workDir(String location) throws IOException;
+    /**
+     * A local directory holding the committed set at {@code location} (downloaded into the cache,
+     * keyed by each object's ETag, if remote). Throws {@link ArtifactNotFoundException} when the
+     * commit object is absent: nothing was published there, or a publish is under way.
+     */
+    Path fetchSet(Location location, String commitObject) throws IOException;
 
-    /** Makes what was written to {@code workDir} visible at {@code location}. */
-    void publish(Path workDir, String location) throws IOException;
+    /** Whether a committed set exists at {@code location}. */
+    boolean exists(Location location, String commitObject) throws IOException;
+
+    /** The names directly below {@code location} that are committed sets (e.g. the checkpoints of a model). */
+    List<String> listSets(Location location, String commitObject) throws IOException;
+
+    /**
+     * Starts writing the set at {@code location}: the caller fills {@link Staging#dir()} and calls
+     * {@link Staging#commit()}; closing without a commit discards everything written, and the set
+     * at {@code location} stays as it was.
+     */
+    Staging stage(Location location, String commitObject) throws IOException;
+
+    /** Removes the set at {@code location}: its commit object first, so it disappears at once for readers. */
+    void deleteSet(Location location, String commitObject) throws IOException;
+
+    /** A set being written: a local, initially empty directory, and the step that publishes it. */
+    interface Staging extends AutoCloseable {
+        Path dir();
+
+        /** Publishes the files in {@link #dir()} (top level only) as the set, commit object last. */
+        void commit() throws IOException;
+
+        /** Discards the staged files unless committed. */
+        @Override
+        void close() throws IOException;
+    }
 }

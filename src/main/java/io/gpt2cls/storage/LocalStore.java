@@ -1,45 +1,282 @@
 package io.gpt2cls.storage;
 
 import java.io.IOException;
-import java.net.URI;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
-/** The embedded default: locations are local paths or {@code file:} URIs; nothing is copied. */
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The embedded default: locations are local directories, used in place (nothing is copied).
+ *
+ * <p>A set is written into a hidden sibling directory {@code .<name>.staging-<owner>}; once
+ * complete it is renamed to {@code .<name>.publishing-<owner>} (a journal: from here on the publish
+ * only rolls forward), then moved into place: in one rename when nothing was there, else file by
+ * file with the commit object removed first and renamed in last. {@code <owner>} names the process
+ * (pid and start time), so the next process that opens the location can tell a leftover of a dead
+ * run from work in progress: it deletes dead runs' staging directories and finishes their publishes.
+ */
 public final class LocalStore implements ArtifactStore {
 
+    private static final Logger LOG = Logger.getLogger(LocalStore.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Inside a publishing directory: the commit object and the set's files, so a later process can finish the publish. */
+    static final String JOURNAL = ".publish.json";
+    private static final Pattern LEFTOVER = Pattern.compile("^\\.(.+)\\.(staging|publishing|deleting)-(\\d+)-(\\d+)-[0-9a-f]+$");
+    /** Names earlier versions used for their temporary directories; no process owns them any more. */
+    private static final Pattern LEGACY_LEFTOVER = Pattern.compile("^\\.(?:staging-.*|.+\\.staging-\\d+|replaced-.*)$");
+    /** An earlier version set a replaced dataset aside under this name; when the dataset is missing it is the only copy. */
+    private static final Pattern LEGACY_PREVIOUS = Pattern.compile("^\\.(.+)\\.staging-\\d+-previous$");
+    private static final String OWNER = ProcessHandle.current().pid() + "-"
+            + ProcessHandle.current().info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+
+    record Journal(String commit, List<String> files, boolean replacesCommittedSet) {}
+
     @Override
-    public Path fetch(String location) throws IOException {
-        Path path = toPath(location);
+    public Path fetchFile(Location location) throws IOException {
+        Path path = location.path();
         if (!Files.exists(path)) {
-            throw new NoSuchFileException(path.toString(), null, "nothing at location '" + location + "'");
+            throw new ArtifactNotFoundException("nothing at '" + location + "'");
         }
         return path;
     }
 
     @Override
-    public Path workDir(String location) throws IOException {
-        Path path = toPath(location);
-        Files.createDirectories(path.getParent());
-        return path;
+    public Path fetchSet(Location location, String commitObject) throws IOException {
+        Path dir = location.path();
+        recoverLeftovers(dir.getParent());
+        if (!Files.isDirectory(dir)) {
+            throw new ArtifactNotFoundException(Files.exists(dir) ? "'" + location + "' is a file, not a directory"
+                    : "nothing at '" + location + "'");
+        }
+        if (!Files.isRegularFile(dir.resolve(commitObject))) {
+            throw new ArtifactNotFoundException("'" + location + "' has no " + commitObject
+                    + ": nothing was published there, or a publish is under way");
+        }
+        return dir;
     }
 
     @Override
-    public void publish(Path workDir, String location) {
-        // written in place already
+    public boolean exists(Location location, String commitObject) throws IOException {
+        recoverLeftovers(location.path().getParent());
+        return Files.isRegularFile(location.path().resolve(commitObject));
     }
 
-    static Path toPath(String location) {
-        if (location == null || location.isBlank()) {
-            throw new IllegalArgumentException("a location is required (a path or a file: URI)");
+    @Override
+    public List<String> listSets(Location location, String commitObject) throws IOException {
+        Path dir = location.path();
+        if (!Files.isDirectory(dir)) {
+            return List.of();
         }
-        if (location.startsWith("file:")) {
-            return Path.of(URI.create(location)).toAbsolutePath();
+        recoverLeftovers(dir);
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> children = Files.list(dir)) {
+            children.filter(child -> Files.isRegularFile(child.resolve(commitObject)))
+                    .map(child -> child.getFileName().toString())
+                    .filter(name -> !name.startsWith("."))
+                    .sorted()
+                    .forEach(names::add);
         }
-        if (location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
-            throw new IllegalArgumentException("location '" + location + "' needs a remote store; the local store reads paths and file: URIs");
+        return names;
+    }
+
+    @Override
+    public Staging stage(Location location, String commitObject) throws IOException {
+        Path destination = location.path();
+        if (Files.exists(destination) && !Files.isDirectory(destination)) {
+            throw new StorageException("'" + location + "' is a file; name a directory for the output");
         }
-        return Path.of(location).toAbsolutePath();
+        Path parent = destination.getParent();
+        Files.createDirectories(parent);
+        recoverLeftovers(parent);
+        Path staging = Files.createDirectory(parent.resolve(siblingName(destination, "staging")));
+        return new LocalStaging(location, destination, staging, commitObject);
+    }
+
+    @Override
+    public void deleteSet(Location location, String commitObject) throws IOException {
+        Path dir = location.path();
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        // One rename makes the set disappear for readers; the files are deleted after.
+        Path deleting = dir.resolveSibling(siblingName(dir, "deleting"));
+        Files.move(dir, deleting, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(deleting);
+    }
+
+    private static String siblingName(Path destination, String kind) {
+        byte[] random = new byte[4];
+        RANDOM.nextBytes(random);
+        return "." + destination.getFileName() + "." + kind + "-" + OWNER + "-" + HexFormat.of().formatHex(random);
+    }
+
+    private final class LocalStaging implements Staging {
+        private final Location location;
+        private final Path destination;
+        private final Path staging;
+        private final String commitObject;
+        private boolean committed;
+
+        LocalStaging(Location location, Path destination, Path staging, String commitObject) {
+            this.location = location;
+            this.destination = destination;
+            this.staging = staging;
+            this.commitObject = commitObject;
+        }
+
+        @Override
+        public Path dir() {
+            return staging;
+        }
+
+        @Override
+        public void commit() throws IOException {
+            List<String> files = setFiles(staging);
+            if (!files.contains(commitObject)) {
+                throw new IllegalStateException("the set staged for " + location + " has no " + commitObject);
+            }
+            Journal journal = new Journal(commitObject, files, Files.isRegularFile(destination.resolve(commitObject)));
+            JSON.writeValue(staging.resolve(JOURNAL).toFile(), journal);
+            Path publishing = destination.resolveSibling(siblingName(destination, "publishing"));
+            Files.move(staging, publishing, StandardCopyOption.ATOMIC_MOVE);
+            committed = true;
+            rollForward(publishing, destination);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!committed) {
+                deleteTree(staging);
+            }
+        }
+    }
+
+    /**
+     * Moves a complete set from its publishing directory into place. Idempotent: a process that
+     * finds the directory of a dead publisher calls it again and it finishes where that one stopped.
+     */
+    static void rollForward(Path publishing, Path destination) throws IOException {
+        Journal journal = JSON.readValue(publishing.resolve(JOURNAL).toFile(), Journal.class);
+        if (!Files.exists(destination)) {
+            try {
+                Files.move(publishing, destination, StandardCopyOption.ATOMIC_MOVE);
+                Files.deleteIfExists(destination.resolve(JOURNAL));
+                return;
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
+                // created meanwhile: replace file by file below
+            }
+        }
+        Path commit = publishing.resolve(journal.commit());
+        if (Files.exists(commit)) { // the commit object has not moved yet: the old set must vanish before it is changed
+            Files.deleteIfExists(destination.resolve(journal.commit()));
+            for (String file : journal.files()) {
+                Path source = publishing.resolve(file);
+                if (!file.equals(journal.commit()) && Files.exists(source)) {
+                    Files.move(source, destination.resolve(file), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            Files.move(commit, destination.resolve(journal.commit()), StandardCopyOption.ATOMIC_MOVE);
+        }
+        if (journal.replacesCommittedSet()) {
+            Set<String> current = new TreeSet<>(journal.files());
+            for (String stale : setFiles(destination)) {
+                if (!current.contains(stale)) {
+                    Files.deleteIfExists(destination.resolve(stale));
+                }
+            }
+        }
+        deleteTree(publishing);
+    }
+
+    /** Finishes dead processes' publishes and deletes their staging and deleting directories in {@code dir}. */
+    static void recoverLeftovers(Path dir) {
+        if (dir == null || !Files.isDirectory(dir)) {
+            return;
+        }
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path entry : entries.filter(Files::isDirectory).toList()) {
+                String name = entry.getFileName().toString();
+                Matcher leftover = LEFTOVER.matcher(name);
+                if (leftover.matches()) {
+                    if (isAlive(Long.parseLong(leftover.group(3)), Long.parseLong(leftover.group(4)))) {
+                        continue;
+                    }
+                    Path destination = dir.resolve(leftover.group(1));
+                    if (leftover.group(2).equals("publishing") && Files.exists(entry.resolve(JOURNAL))) {
+                        LOG.infof("finishing the publish of %s that an earlier run left half done", destination);
+                        rollForward(entry, destination);
+                    } else {
+                        LOG.infof("removing %s, left by an earlier run that stopped", entry);
+                        deleteTree(entry);
+                    }
+                } else if (LEGACY_PREVIOUS.matcher(name).matches()) {
+                    Matcher previous = LEGACY_PREVIOUS.matcher(name);
+                    previous.matches();
+                    Path destination = dir.resolve(previous.group(1));
+                    if (Files.exists(destination)) {
+                        deleteTree(entry);
+                    } else {
+                        LOG.infof("restoring %s from %s, where an interrupted earlier run left it", destination, entry);
+                        Files.move(entry, destination, StandardCopyOption.ATOMIC_MOVE);
+                    }
+                } else if (LEGACY_LEFTOVER.matcher(name).matches()) {
+                    LOG.infof("removing %s, left by an earlier run that stopped", entry);
+                    deleteTree(entry);
+                }
+            }
+        } catch (IOException e) {
+            // a read-only location (a mounted model) cannot be cleaned, and needs no cleaning to be read
+            LOG.debugf("could not clean leftovers in %s: %s", dir, e.getMessage());
+        }
+    }
+
+    private static boolean isAlive(long pid, long startMillis) {
+        return ProcessHandle.of(pid)
+                .map(process -> process.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L) == startMillis)
+                .orElse(false);
+    }
+
+    /** The set's files: regular files directly in {@code dir}, hidden ones (journals) excluded. */
+    static List<String> setFiles(Path dir) throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.filter(Files::isRegularFile)
+                    .map(p -> p.getFileName().toString())
+                    .filter(name -> !name.startsWith("."))
+                    .sorted()
+                    .toList();
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.delete(p);
+                } catch (NoSuchFileException gone) {
+                    // removed concurrently: fine
+                }
+            }
+        }
     }
 }

@@ -4,13 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
+import io.gpt2cls.storage.ArtifactStore;
+import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
 import io.gpt2cls.tokenizer.TruncationSide;
@@ -20,101 +19,74 @@ import io.gpt2cls.tokenizer.TruncationSide;
  * model.safetensors, tokenizer.json (+ tokenizer_config.json, special_tokens_map.json),
  * trainer_state.json and training_args.json.
  *
- * <p>A checkpoint directory is complete or absent: files go to a hidden temporary directory that
- * is renamed into place last, so a crash or a spot interruption never leaves half a checkpoint.
+ * <p>Each checkpoint and the final model is a set published through the {@link ArtifactStore}, with
+ * {@code config.json} as its commit object: complete or absent, whenever the process dies.
  */
 public final class CheckpointWriter {
 
     static final String ARGS_FILE = "training_args.json";
     private static final List<String> COMPANION_FILES = List.of("tokenizer_config.json", "special_tokens_map.json");
 
-    private final Path outputDir;
+    private final ArtifactStore store;
+    private final Location output;
     private final Path tokenizerFile;
     private final TruncationSide truncationSide;
 
-    public CheckpointWriter(Path outputDir, Path tokenizerFile, TruncationSide truncationSide) {
-        this.outputDir = outputDir;
+    public CheckpointWriter(ArtifactStore store, Location output, Path tokenizerFile, TruncationSide truncationSide) {
+        this.store = store;
+        this.output = output;
         this.tokenizerFile = tokenizerFile;
         this.truncationSide = truncationSide;
     }
 
-    public Path outputDir() {
-        return outputDir;
+    /** Where checkpoints and the final model go, as the user named it. */
+    public Location output() {
+        return output;
     }
 
-    /** Writes {@code checkpoint-<global_step>/}, replacing one of the same step from an earlier run. */
-    public Path writeCheckpoint(Gpt2ForSequenceClassification model, TrainerState state, TrainingArguments args) throws IOException {
-        Path target = outputDir.resolve("checkpoint-" + state.global_step);
-        Path staging = writeStaging(model, state, args);
-        if (Files.exists(target)) {
-            Path old = outputDir.resolve(".replaced-" + target.getFileName() + "-" + System.nanoTime());
-            Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-            deleteTree(old);
-        } else {
-            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+    /** Publishes {@code checkpoint-<global_step>/}, replacing one of the same step from an earlier run. */
+    public Location writeCheckpoint(Gpt2ForSequenceClassification model, TrainerState state, TrainingArguments args) throws IOException {
+        Location target = output.resolve("checkpoint-" + state.global_step);
+        try (ArtifactStore.Staging staging = store.stage(target, ModelCheckpoint.CONFIG_FILE)) {
+            writeFiles(model, state, args, staging.dir());
+            staging.commit();
         }
         return target;
     }
 
     /**
-     * Writes the final model at the output root; each file is renamed into place whole. With
-     * {@code weightsFrom} (load_best_model_at_end) the weights are that checkpoint's, not the
-     * model's current ones.
+     * Publishes the final model at the output root. With {@code weightsFrom} (load_best_model_at_end)
+     * the weights are that checkpoint's, not the model's current ones.
      */
     public void writeFinal(Gpt2ForSequenceClassification model, TrainerState state, TrainingArguments args,
-                           Path weightsFrom) throws IOException {
-        Path staging = writeStaging(model, state, args);
-        if (weightsFrom != null) {
-            for (String file : List.of(ModelCheckpoint.CONFIG_FILE, ModelCheckpoint.WEIGHTS_FILE)) {
-                Files.copy(weightsFrom.resolve(file), staging.resolve(file), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        try (Stream<Path> files = Files.list(staging)) {
-            for (Path file : files.toList()) {
-                Files.move(file, outputDir.resolve(file.getFileName()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        Files.delete(staging);
-    }
-
-    private Path writeStaging(Gpt2ForSequenceClassification model, TrainerState state, TrainingArguments args) throws IOException {
-        Files.createDirectories(outputDir);
-        // createTempDirectory makes it private (rwx------); a checkpoint is read by others (serving, sync jobs)
-        Path staging = Files.createTempDirectory(outputDir, ".staging-");
-        if (Files.getFileStore(staging).supportsFileAttributeView("posix")) {
-            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
-        try {
-            ModelCheckpoint.save(model, staging);
-            Files.copy(tokenizerFile, staging.resolve(TextTokenizer.TOKENIZER_FILE));
-            for (String name : COMPANION_FILES) {
-                Path source = tokenizerFile.resolveSibling(name);
-                if (Files.exists(source)) {
-                    Files.copy(source, staging.resolve(name));
+                           Location weightsFrom) throws IOException {
+        try (ArtifactStore.Staging staging = store.stage(output, ModelCheckpoint.CONFIG_FILE)) {
+            writeFiles(model, state, args, staging.dir());
+            if (weightsFrom != null) {
+                Path best = store.fetchSet(weightsFrom, ModelCheckpoint.CONFIG_FILE);
+                for (String file : List.of(ModelCheckpoint.CONFIG_FILE, ModelCheckpoint.WEIGHTS_FILE)) {
+                    Files.copy(best.resolve(file), staging.dir().resolve(file), StandardCopyOption.REPLACE_EXISTING);
                 }
             }
-            if (!Files.exists(staging.resolve("tokenizer_config.json"))) {
-                Gpt2TokenizerBuilder.writeCompanionFiles(staging);
-            }
-            truncationSide.writeTo(staging);
-            state.write(staging);
-            Files.writeString(staging.resolve(ARGS_FILE), TrainerState.JSON.writeValueAsString(args));
-            return staging;
-        } catch (IOException | RuntimeException e) {
-            deleteTree(staging);
-            throw e;
+            staging.commit();
         }
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
+    private void writeFiles(Gpt2ForSequenceClassification model, TrainerState state, TrainingArguments args, Path dir)
+            throws IOException {
+        ModelCheckpoint.save(model, dir);
+        Files.copy(tokenizerFile, dir.resolve(TextTokenizer.TOKENIZER_FILE));
+        for (String name : COMPANION_FILES) {
+            Path source = tokenizerFile.resolveSibling(name);
+            if (Files.exists(source)) {
+                Files.copy(source, dir.resolve(name));
             }
         }
+        if (!Files.exists(dir.resolve("tokenizer_config.json"))) {
+            Gpt2TokenizerBuilder.writeCompanionFiles(dir);
+        }
+        truncationSide.writeTo(dir);
+        state.write(dir);
+        Files.writeString(dir.resolve(ARGS_FILE), TrainerState.JSON.writeValueAsString(args));
     }
 }

@@ -17,6 +17,8 @@ import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.runtime.NativeRuntime;
+import io.gpt2cls.storage.ArtifactStore;
+import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
 import io.gpt2cls.tokenizer.TruncationSide;
@@ -34,11 +36,12 @@ public final class FinetuneJob {
      * @param preset a {@link ModelPreset} id, used when baseModel is null
      * @param tokenizer the tokenizer.json to ship with a preset model; null means GPT-2's
      */
-    public record Spec(Path dataset, Path baseModel, String preset, Path tokenizer, Path output, TrainingArguments args, long initSeed) {}
+    public record Spec(Path dataset, Path baseModel, String preset, Path tokenizer, Location output, TrainingArguments args, long initSeed) {}
 
     private FinetuneJob() {}
 
-    public static Trainer.Result run(Spec spec) throws IOException {
+    /** Trains, publishing checkpoints and the final model at {@code spec.output()} through {@code store}. */
+    public static Trainer.Result run(Spec spec, ArtifactStore store) throws IOException {
         NativeRuntime.init();
         TokenizedDataset dataset = TokenizedDataset.open(spec.dataset());
         List<String> labels = dataset.labels();
@@ -60,8 +63,7 @@ public final class FinetuneJob {
             LabeledSequences train = dataset.split(Manifest.TRAIN);
             Manifest.SplitStats test = dataset.manifest().splits().get(Manifest.TEST);
             LabeledSequences eval = test != null && test.rows() > 0 ? dataset.split(Manifest.TEST) : null;
-            Files.createDirectories(spec.output());
-            return new Trainer(model, spec.args(), train, eval, new CheckpointWriter(spec.output(), tokenizerFile,
+            return new Trainer(model, spec.args(), train, eval, new CheckpointWriter(store, spec.output(), tokenizerFile,
                     TruncationSide.parse(dataset.manifest().truncationSide()))).train();
         }
     }

@@ -1,7 +1,6 @@
 package io.gpt2cls.training;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -17,6 +16,7 @@ import ai.djl.training.GradientCollector;
 
 import io.gpt2cls.dataset.LabeledSequences;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
+import io.gpt2cls.storage.Location;
 
 /**
  * Fine-tunes a GPT-2 classifier with Hugging Face {@code Trainer} semantics: AdamW with decoupled
@@ -44,7 +44,7 @@ public final class Trainer {
     }
 
     public record Result(TrainerState state, double trainLoss, Duration runtime, double samplesPerSecond,
-                         double tokensPerSecond, ClassificationMetrics finalMetrics, Path outputDir) {}
+                         double tokensPerSecond, ClassificationMetrics finalMetrics, Location output) {}
 
     /**
      * @param eval rows to evaluate on every epoch, or null
@@ -148,9 +148,9 @@ public final class Trainer {
         summary.put("step", state.global_step);
         state.log_history.add(summary);
         ClassificationMetrics finalMetrics = lastMetrics;
-        Path finalWeights = null;
+        Location finalWeights = null;
         if (checkpoints != null && args.load_best_model_at_end && state.best_model_checkpoint != null) {
-            finalWeights = Path.of(state.best_model_checkpoint);
+            finalWeights = Location.parse(state.best_model_checkpoint);
             finalMetrics = bestMetrics;
             LOG.infof("load_best_model_at_end: the final model is %s (%s %.4f)", finalWeights,
                     args.metric_for_best_model, state.best_metric);
@@ -161,9 +161,9 @@ public final class Trainer {
         LOG.infof("training done: %d updates in %s, train loss %.4f, %.0f tokens/s, %.1f samples/s%s",
                 state.global_step, Progress.format(runtime), lossSum / state.global_step,
                 progress.tokens / seconds, progress.samples / seconds,
-                checkpoints == null ? "" : "; model written to " + checkpoints.outputDir());
+                checkpoints == null ? "" : "; model written to " + checkpoints.output());
         return new Result(state, lossSum / state.global_step, runtime, progress.samples / seconds,
-                progress.tokens / seconds, finalMetrics, checkpoints == null ? null : checkpoints.outputDir());
+                progress.tokens / seconds, finalMetrics, checkpoints == null ? null : checkpoints.output());
     }
 
     /** One micro-batch: forward with dropout, mean cross-entropy / accumulation steps, backward. */
@@ -202,10 +202,10 @@ public final class Trainer {
                         || (args.greaterIsBetter() ? value > state.best_metric : value < state.best_metric);
                 if (better) {
                     state.best_metric = value;
-                    state.best_model_checkpoint = checkpoints.outputDir().resolve(name).toString();
+                    state.best_model_checkpoint = checkpoints.output().resolve(name).toString();
                 }
             }
-            Path written = checkpoints.writeCheckpoint(model, state, args);
+            Location written = checkpoints.writeCheckpoint(model, state, args);
             LOG.infof("saved %s", written);
         }
         return metrics;

@@ -16,6 +16,10 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.gpt2cls.storage.ArtifactStore;
+import io.gpt2cls.storage.LocalStore;
+import io.gpt2cls.storage.Location;
+
 /** Small datasets written into a test's temporary directory, and ways to look at what prepare wrote. */
 final class DatasetFixtures {
 
@@ -42,8 +46,17 @@ final class DatasetFixtures {
         return spec;
     }
 
+    /** Prepares into a staged set and publishes it at {@code spec.outputDir}, as the prepare function does. */
     static PrepareSummary prepare(PrepareSpec spec) throws IOException {
-        return new DatasetPreparer(FIXED_CLOCK).prepare(spec);
+        Path output = spec.outputDir;
+        try (ArtifactStore.Staging staging = new LocalStore().stage(Location.of(output), Manifest.FILE)) {
+            spec.outputDir = staging.dir();
+            PrepareSummary summary = new DatasetPreparer(FIXED_CLOCK).prepare(spec);
+            staging.commit();
+            return summary;
+        } finally {
+            spec.outputDir = output;
+        }
     }
 
     static List<JsonNode> rejected(Path outputDir) throws IOException {

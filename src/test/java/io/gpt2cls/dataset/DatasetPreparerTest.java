@@ -414,14 +414,14 @@ class DatasetPreparerTest {
     }
 
     @Test
-    void aDirectoryThatIsNotADatasetIsNeverReplaced() throws Exception {
+    void filesThatAreNotPartOfADatasetAreLeftAlone() throws Exception {
         Path outputDir = work.resolve("out");
         Files.createDirectories(outputDir);
         write(outputDir, "notes.txt", "keep me");
         PrepareSpec spec = spec(write(work, "train.jsonl", jsonLine("a", "pos") + "\n" + jsonLine("b", "neg") + "\n"));
-        DatasetException error = assertThrows(DatasetException.class, () -> prepare(spec));
-        assertTrue(error.getMessage().contains("holds files but no manifest.json"), error.getMessage());
+        prepare(spec);
         assertEquals("keep me", Files.readString(outputDir.resolve("notes.txt")));
+        assertTrue(Files.exists(outputDir.resolve(Manifest.FILE)));
     }
 
     @Test
@@ -492,7 +492,6 @@ class DatasetPreparerTest {
         assertEquals(summary.splits(), manifest.splits());
         assertEquals(25, rejected(spec.outputDir).size());
         assertEquals(PrepareSummary.FIRST_REJECTIONS, summary.firstRejections().size());
-        assertEquals(spec.outputDir.resolve(Manifest.FILE), summary.manifestPath());
 
         JsonNode json = DatasetFixtures.JSON.readTree(spec.outputDir.resolve(Manifest.FILE).toFile());
         for (String field : List.of("format", "created_at", "tokenizer", "max_length", "text_column", "label_column",

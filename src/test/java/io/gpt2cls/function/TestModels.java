@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import io.gpt2cls.dataset.DatasetPreparer;
 import io.gpt2cls.dataset.PrepareSpec;
 import io.gpt2cls.model.TestPaths;
+import io.gpt2cls.storage.LocalStore;
+import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.training.FinetuneJob;
 import io.gpt2cls.training.TrainingArguments;
@@ -67,7 +69,7 @@ public final class TestModels {
                 args.learning_rate = 1e-3;
                 args.max_steps = 6;
                 args.logging_steps = 2;
-                FinetuneJob.run(new FinetuneJob.Spec(preparedDataset(), null, "tiny", tokenizer(), dir, args, 1));
+                FinetuneJob.run(new FinetuneJob.Spec(preparedDataset(), null, "tiny", tokenizer(), Location.of(dir), args, 1), new LocalStore());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

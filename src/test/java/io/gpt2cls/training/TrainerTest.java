@@ -25,6 +25,8 @@ import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.TokenBatch;
 import io.gpt2cls.runtime.NativeRuntime;
+import io.gpt2cls.storage.LocalStore;
+import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TruncationSide;
 
@@ -142,7 +144,7 @@ class TrainerTest {
         TrainingArguments args = quickArgs();
         args.num_train_epochs = 2;
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-            Trainer.Result result = new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(out, tokenizer, TruncationSide.RIGHT)).train();
+            Trainer.Result result = new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(new LocalStore(), Location.of(out), tokenizer, TruncationSide.RIGHT)).train();
             for (String name : List.of("checkpoint-12", "checkpoint-24", ".")) {
                 Path d = out.resolve(name);
                 for (String file : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
@@ -197,7 +199,7 @@ class TrainerTest {
                 }
             };
             try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-                new Trainer(model, args, TRAIN, flipped, new CheckpointWriter(out, tokenizer, TruncationSide.RIGHT)).train();
+                new Trainer(model, args, TRAIN, flipped, new CheckpointWriter(new LocalStore(), Location.of(out), tokenizer, TruncationSide.RIGHT)).train();
             }
             TrainerState state = TrainerState.read(out);
             assertTrue(state.best_model_checkpoint.endsWith("checkpoint-12"), "the setup needs a best epoch before the last");

@@ -1,0 +1,83 @@
+package io.gpt2cls.storage;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * The store the services use: routes each location to the local or the S3 store by its scheme, and
+ * refuses locations outside the configured allowlist (a function deployed with a bucket and
+ * prefixes must not be talked into reading or writing anywhere else).
+ */
+public final class RoutingStore implements ArtifactStore {
+
+    private final ArtifactStore local;
+    private final Supplier<ArtifactStore> s3;
+    private final List<Location> allowed;
+    private ArtifactStore s3Store;
+
+    /**
+     * @param s3 creates the S3 store on first use, so a purely local run needs no AWS set-up
+     * @param allowed locations a request may name (each with everything below it); empty allows all
+     */
+    public RoutingStore(ArtifactStore local, Supplier<ArtifactStore> s3, List<Location> allowed) {
+        this.local = local;
+        this.s3 = s3;
+        this.allowed = List.copyOf(allowed);
+    }
+
+    /** Checks {@code location} against the allowlist; the message lists what is allowed. */
+    public Location check(Location location) {
+        if (!allowed.isEmpty() && allowed.stream().noneMatch(a -> a.contains(location))) {
+            throw new StorageException("location '" + location + "' is outside the allowed locations ("
+                    + allowed.stream().map(Location::toString).collect(Collectors.joining(", "))
+                    + "; setting gpt2cls.store.allowed-locations); name a location below one of them");
+        }
+        return location;
+    }
+
+    private ArtifactStore route(Location location) {
+        check(location);
+        if (location.isLocal()) {
+            return local;
+        }
+        synchronized (this) {
+            if (s3Store == null) {
+                s3Store = s3.get();
+            }
+            return s3Store;
+        }
+    }
+
+    @Override
+    public Path fetchFile(Location location) throws IOException {
+        return route(location).fetchFile(location);
+    }
+
+    @Override
+    public Path fetchSet(Location location, String commitObject) throws IOException {
+        return route(location).fetchSet(location, commitObject);
+    }
+
+    @Override
+    public boolean exists(Location location, String commitObject) throws IOException {
+        return route(location).exists(location, commitObject);
+    }
+
+    @Override
+    public List<String> listSets(Location location, String commitObject) throws IOException {
+        return route(location).listSets(location, commitObject);
+    }
+
+    @Override
+    public Staging stage(Location location, String commitObject) throws IOException {
+        return route(location).stage(location, commitObject);
+    }
+
+    @Override
+    public void deleteSet(Location location, String commitObject) throws IOException {
+        route(location).deleteSet(location, commitObject);
+    }
+}
