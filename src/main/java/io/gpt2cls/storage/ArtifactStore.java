@@ -34,6 +34,9 @@ public interface ArtifactStore {
     /** Whether a committed set exists at {@code location}. */
     boolean exists(Location location, String commitObject) throws IOException;
 
+    /** The files directly below a directory or prefix (not in sets below it), sorted by name; empty if there are none. */
+    List<Location> listFiles(Location location) throws IOException;
+
     /** The names directly below {@code location} that are committed sets (e.g. the checkpoints of a model). */
     List<String> listSets(Location location, String commitObject) throws IOException;
 

@@ -80,6 +80,14 @@ public final class LocalStore implements ArtifactStore {
     }
 
     @Override
+    public List<Location> listFiles(Location location) throws IOException {
+        if (!Files.isDirectory(location.path())) {
+            return List.of();
+        }
+        return setFiles(location.path()).stream().map(location::resolve).toList();
+    }
+
+    @Override
     public List<String> listSets(Location location, String commitObject) throws IOException {
         Path dir = location.path();
         if (!Files.isDirectory(dir)) {

@@ -67,6 +67,11 @@ public final class RoutingStore implements ArtifactStore {
     }
 
     @Override
+    public List<Location> listFiles(Location location) throws IOException {
+        return route(location).listFiles(location);
+    }
+
+    @Override
     public List<String> listSets(Location location, String commitObject) throws IOException {
         return route(location).listSets(location, commitObject);
     }

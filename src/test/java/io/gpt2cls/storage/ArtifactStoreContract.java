@@ -124,6 +124,16 @@ public abstract class ArtifactStoreContract {
     }
 
     @Test
+    void filesBelowAPrefixAreListedByNameWithoutTheSetsBelowIt() throws IOException {
+        Location raw = newLocation("raw");
+        writeRaw(raw, "part-00001.parquet", "b");
+        writeRaw(raw, "part-00000.parquet", "a");
+        publish(raw.resolve("prepared"), Map.of(COMMIT, "m"));
+        assertEquals(List.of(raw.resolve("part-00000.parquet"), raw.resolve("part-00001.parquet")), store().listFiles(raw));
+        assertEquals(List.of(), store().listFiles(newLocation("nothing-here")));
+    }
+
+    @Test
     void aSingleFileIsFetchedAndAMissingOneNamed() throws IOException {
         Location dir = newLocation("raw");
         writeRaw(dir, "train.jsonl", "{\"text\": \"a\", \"label\": 1}\n");
