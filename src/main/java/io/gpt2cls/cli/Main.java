@@ -2,7 +2,6 @@ package io.gpt2cls.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -10,11 +9,10 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import jakarta.inject.Inject;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,15 +22,20 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import ai.djl.ndarray.NDManager;
 
 import io.gpt2cls.function.ClassifyRequest;
+import io.gpt2cls.function.AppConfig;
 import io.gpt2cls.function.ClassifyService;
 import io.gpt2cls.function.FinetuneRequest;
 import io.gpt2cls.function.FinetuneService;
+import io.gpt2cls.function.InvalidRequestException;
 import io.gpt2cls.function.PrepareRequest;
 import io.gpt2cls.function.PrepareService;
+import io.gpt2cls.function.RequestParser;
+import io.gpt2cls.function.StrictRequest;
 import io.gpt2cls.inference.RawLogits;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
+import io.gpt2cls.runtime.ActionableException;
 import io.gpt2cls.runtime.NativeRuntime;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.training.ThroughputBenchmark;
@@ -48,16 +51,36 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 @QuarkusMain
 public class Main implements QuarkusApplication {
 
-    static final String USAGE = String.join("\n",
-            "usage: java -jar quarkus-run.jar COMMAND [OPTIONS]",
-            "  pipeline [--data FILE] [--work DIR] [--epochs N]   the whole pipeline locally on a sample dataset",
-            "  tokenizer gpt2 --out DIR                            write GPT-2's tokenizer.json (built offline)",
-            "  init-model --preset tiny|gpt2-small --labels a,b --out DIR [--seed N]   a fresh random checkpoint",
-            "  logits --model DIR --input FILE                     logits per row for {\"input_ids\": [[...]], \"attention_mask\": [[...]]}",
-            "  prepare|finetune|classify REQUEST.json              run one function on a JSON request ('-' reads stdin)",
-            "  bench-train --preset tiny|gpt2-small [--batch 8] [--seq 128] [--updates 20]   training tokens/s",
-            "  (no command)                                        run GPT2CLS_JOB on GPT2CLS_JOB_REQUEST if set,",
-            "                                                      else serve the function named by QUARKUS_FUNQY_EXPORT");
+    private static final Logger LOG = Logger.getLogger(Main.class);
+
+    /** Each command's usage line(s); {@code COMMAND --help} prints its own, {@code help} prints all. */
+    static final Map<String, String> COMMANDS = commands();
+
+    private static Map<String, String> commands() {
+        Map<String, String> commands = new LinkedHashMap<>();
+        commands.put("pipeline", "pipeline [--data FILE] [--work DIR] [--epochs N]\n"
+                + "    the whole pipeline locally: tokenizer, prepare, finetune a tiny GPT-2, classify (bundled sample by default)");
+        commands.put("tokenizer", "tokenizer gpt2 --out DIR\n"
+                + "    write GPT-2's tokenizer.json (+ tokenizer_config.json, special_tokens_map.json), built offline");
+        commands.put("init-model", "init-model --preset tiny|gpt2-small|gpt2-medium --labels a,b --out DIR [--seed N]\n"
+                + "    a fresh, randomly initialised checkpoint in the Hugging Face layout");
+        commands.put("logits", "logits --model DIR --input FILE\n"
+                + "    logits and pool index per row for {\"input_ids\": [[...]], \"attention_mask\": [[...]]}");
+        commands.put("prepare", "prepare REQUEST.json|-\n    run the prepare function on a JSON request ('-' reads stdin)");
+        commands.put("finetune", "finetune REQUEST.json|-\n    run the finetune function on a JSON request (how the GPU container runs it)");
+        commands.put("classify", "classify REQUEST.json|-\n    run the classify function on a JSON request (model: GPT2CLS_CLASSIFY_MODEL)");
+        commands.put("bench-train", "bench-train --preset tiny|gpt2-small [--batch 8] [--seq 128] [--warmup 3] [--updates 20]\n"
+                + "    training throughput (tokens/s) of the real training step on random rows");
+        commands.put("help", "help\n    this list");
+        return commands;
+    }
+
+    static String usage() {
+        StringBuilder usage = new StringBuilder("usage: java -jar gpt2cls-runner.jar COMMAND [OPTIONS]   (COMMAND --help for one)\n");
+        COMMANDS.values().forEach(line -> usage.append("  ").append(line.replace("\n", "\n  ")).append('\n'));
+        usage.append("  (no command)\n      run GPT2CLS_JOB on GPT2CLS_JOB_REQUEST if set, else serve the function named by QUARKUS_FUNQY_EXPORT");
+        return usage.toString();
+    }
 
     @Inject
     ObjectMapper json;
@@ -70,26 +93,29 @@ public class Main implements QuarkusApplication {
     @Inject
     Pipeline pipeline;
 
-    /** A batch container (AWS Batch, ECS) names its job in the environment: GPT2CLS_JOB + GPT2CLS_JOB_REQUEST. */
-    @ConfigProperty(name = "gpt2cls.job")
-    Optional<String> job;
-
-    @ConfigProperty(name = "gpt2cls.job.request")
-    Optional<String> jobRequest;
+    @Inject
+    AppConfig config;
 
     @Override
     public int run(String... args) {
-        if (args.length == 0 && job.isPresent()) {
-            args = new String[] {job.get(), jobRequest.orElse("-")};
+        if (args.length == 0 && config.job().isPresent()) {
+            // a batch container (AWS Batch, ECS) names its job in the environment: GPT2CLS_JOB + GPT2CLS_JOB_REQUEST
+            args = new String[] {config.job().get(), config.jobRequest().orElse("-")};
         }
         if (args.length == 0) {
             Quarkus.waitForExit();
             return 0;
         }
         NativeRuntime.init();
+        String command = args[0];
+        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        if (COMMANDS.containsKey(command) && (rest.contains("--help") || rest.contains("-h"))) {
+            System.out.println("usage: java -jar gpt2cls-runner.jar " + COMMANDS.get(command));
+            return 0;
+        }
         try {
-            Options options = new Options(Arrays.copyOfRange(args, 1, args.length));
-            switch (args[0]) {
+            Options options = new Options(rest.toArray(new String[0]));
+            switch (command) {
                 case "pipeline" -> pipeline.run(options.path("data", null), options.path("work", Path.of("runs", "pipeline")),
                         options.integer("epochs", Pipeline.DEFAULT_EPOCHS));
                 case "tokenizer" -> writeTokenizer(options);
@@ -101,28 +127,26 @@ public class Main implements QuarkusApplication {
                 case "bench-train" -> print(ThroughputBenchmark.run(ModelPreset.byId(options.required("preset")),
                         options.integer("batch", 8), options.integer("seq", 128), options.integer("warmup", 3),
                         options.integer("updates", 20)));
-                case "help", "--help", "-h" -> System.out.println(USAGE);
-                default -> throw new UsageException("unknown command '" + args[0] + "'");
+                case "help", "--help", "-h" -> System.out.println(usage());
+                default -> throw new UsageException("unknown command '" + command + "'");
             }
             return 0;
         } catch (UsageException e) {
             System.err.println("error: " + e.getMessage());
-            System.err.println(USAGE);
+            System.err.println(COMMANDS.containsKey(command) ? "usage: java -jar gpt2cls-runner.jar " + COMMANDS.get(command) : usage());
             return 2;
+        } catch (ActionableException | IllegalArgumentException e) {
+            // IllegalArgumentException: the commands' own checks of their options and input files
+            System.err.println("error: " + e.getMessage());
+            return 1;
+        } catch (NoSuchFileException e) {
+            System.err.println("error: no such file: " + e.getFile());
+            return 1;
         } catch (RuntimeException | IOException e) {
-            System.err.println("error: " + describe(e));
+            LOG.error("internal error", e);
+            System.err.println("error: internal error (" + e + "); the log above has the details");
             return 1;
         }
-    }
-
-    private static String describe(Throwable e) {
-        if (e instanceof NoSuchFileException missing) {
-            return "no such file: " + missing.getFile();
-        }
-        if (e instanceof UncheckedIOException unchecked) {
-            return describe(unchecked.getCause());
-        }
-        return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
     private void writeTokenizer(Options options) throws IOException {
@@ -198,12 +222,12 @@ public class Main implements QuarkusApplication {
         return rows;
     }
 
-    private <T> T request(Options options, Class<T> type) throws IOException {
+    private static <T extends StrictRequest> T request(Options options, Class<T> type) throws IOException {
         String source = options.positional(0, "request file (JSON), or - for stdin");
         try (InputStream in = source.equals("-") ? System.in : Files.newInputStream(Path.of(source))) {
-            return json.readValue(in, type);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(source + " is not a valid " + type.getSimpleName() + ": " + e.getOriginalMessage());
+            return RequestParser.parse(in, type);
+        } catch (InvalidRequestException e) {
+            throw new InvalidRequestException(e.field(), source + ": " + e.getMessage());
         }
     }
 

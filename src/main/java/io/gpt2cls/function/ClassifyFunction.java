@@ -11,6 +11,6 @@ public class ClassifyFunction {
 
     @Funq
     public ClassifyResponse classify(ClassifyRequest request) {
-        return service.classify(request);
+        return FunctionResponse.answer("classify", () -> service.classify(request), ClassifyResponse::new);
     }
 }

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 /** Per input text, in request order: the label, its probability and all label probabilities. */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public class ClassifyResponse {
+public class ClassifyResponse extends FunctionResponse {
     public String model;
     public List<Result> results;
 

@@ -2,17 +2,16 @@ package io.gpt2cls.function;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.Optional;
+import java.util.List;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import io.gpt2cls.inference.TextClassifier;
 import io.gpt2cls.model.ModelCheckpoint;
+import io.gpt2cls.storage.ArtifactNotFoundException;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.quarkus.runtime.StartupEvent;
@@ -27,35 +26,25 @@ public class ClassifyService {
     @Inject
     ArtifactStore store;
 
-    @ConfigProperty(name = "gpt2cls.classify.model")
-    Optional<String> modelLocation;
-
-    @ConfigProperty(name = "gpt2cls.classify.load-on-start")
-    boolean loadOnStart;
-
-    @ConfigProperty(name = "gpt2cls.classify.max-texts")
-    int maxTexts;
-
-    @ConfigProperty(name = "gpt2cls.classify.max-chars-per-text")
-    int maxCharsPerText;
-
-    @ConfigProperty(name = "gpt2cls.classify.batch-size")
-    int batchSize;
+    @Inject
+    AppConfig config;
 
     private volatile TextClassifier classifier;
 
     void onStart(@Observes StartupEvent event) {
-        if (loadOnStart && modelLocation.isPresent()) {
+        if (config.classify().loadOnStart() && config.classify().model().isPresent()) {
             classifier();
         }
     }
 
     public ClassifyResponse classify(ClassifyRequest request) {
-        request.rejectUnknownFields();
+        StrictRequest.requireValid(request);
+        List<String> texts = request.allTexts();
+        checkTexts(texts);
         TextClassifier model = classifier();
         ClassifyResponse response = new ClassifyResponse();
         response.model = model.modelId();
-        response.results = model.classify(request.allTexts()).stream().map(p -> {
+        response.results = model.classify(texts).stream().map(p -> {
             ClassifyResponse.Result r = new ClassifyResponse.Result();
             r.label = p.label();
             r.score = p.score();
@@ -67,6 +56,28 @@ public class ClassifyService {
         return response;
     }
 
+    /** Refuses a request over the limits before any work, naming the text at fault. */
+    private void checkTexts(List<String> texts) {
+        if (texts.isEmpty()) {
+            throw new InvalidRequestException(null, "no text to classify: send \"text\": \"...\" or \"texts\": [\"...\", ...]");
+        }
+        if (texts.size() > config.classify().maxTexts()) {
+            throw new InvalidRequestException("texts", texts.size() + " texts in one request; the limit is " + config.classify().maxTexts()
+                    + " (gpt2cls.classify.max-texts): split the request");
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            String text = texts.get(i);
+            if (text.isBlank()) {
+                throw new InvalidRequestException("texts[" + i + "]", "text " + i
+                        + " is empty; every text needs at least one non-space character");
+            }
+            if (text.length() > config.classify().maxCharsPerText()) {
+                throw new InvalidRequestException("texts[" + i + "]", "text " + i + " has " + text.length()
+                        + " characters; the limit is " + config.classify().maxCharsPerText() + " (gpt2cls.classify.max-chars-per-text)");
+            }
+        }
+    }
+
     /** Loads the model once; concurrent first requests wait for the same load. */
     TextClassifier classifier() {
         TextClassifier loaded = classifier;
@@ -74,12 +85,13 @@ public class ClassifyService {
             synchronized (this) {
                 loaded = classifier;
                 if (loaded == null) {
-                    String location = modelLocation.orElseThrow(() -> new IllegalStateException(
+                    String location = config.classify().model().orElseThrow(() -> new ArtifactNotFoundException(
                             "no model to serve: set gpt2cls.classify.model (env GPT2CLS_CLASSIFY_MODEL) to a directory "
                                     + "with config.json, model.safetensors and tokenizer.json"));
                     try {
                         loaded = TextClassifier.load(store.fetchSet(Location.parse(location), ModelCheckpoint.CONFIG_FILE), location,
-                                new TextClassifier.Limits(maxTexts, maxCharsPerText, batchSize));
+                                new TextClassifier.Limits(config.classify().maxTexts(), config.classify().maxCharsPerText(),
+                                        config.classify().batchSize()));
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot load the model at " + location + ": " + e.getMessage(), e);
                     }

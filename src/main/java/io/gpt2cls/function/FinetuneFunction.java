@@ -11,6 +11,6 @@ public class FinetuneFunction {
 
     @Funq
     public FinetuneResponse finetune(FinetuneRequest request) {
-        return service.finetune(request);
+        return FunctionResponse.answer("finetune", () -> service.finetune(request), FinetuneResponse::new);
     }
 }

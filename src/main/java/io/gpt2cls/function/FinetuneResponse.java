@@ -8,14 +8,14 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 /** Where the model went and how training went. */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public class FinetuneResponse {
+public class FinetuneResponse extends FunctionResponse {
     public String output;
-    public int globalStep;
-    public double epoch;
-    public double trainLoss;
-    public double trainRuntimeSeconds;
-    public double trainSamplesPerSecond;
-    public double trainTokensPerSecond;
+    public Integer globalStep;
+    public Double epoch;
+    public Double trainLoss;
+    public Double trainRuntimeSeconds;
+    public Double trainSamplesPerSecond;
+    public Double trainTokensPerSecond;
     public String bestModelCheckpoint;
     public Double bestMetric;
     /** Evaluation on the dataset's test split after the last epoch; absent without one. */

@@ -10,6 +10,7 @@ import jakarta.inject.Inject;
 
 import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.model.ModelCheckpoint;
+import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.training.ClassificationMetrics;
@@ -23,12 +24,23 @@ public class FinetuneService {
     ArtifactStore store;
 
     public FinetuneResponse finetune(FinetuneRequest request) {
-        request.rejectUnknownFields();
-        request.training.validate();
+        StrictRequest.requireValid(request);
+        try {
+            request.training.validate();
+            if (request.baseModel == null) {
+                ModelPreset.byId(request.preset);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException(null, e.getMessage());
+        }
         StrictRequest.requireField(request.dataset, "dataset", "the location of a prepared dataset (prepare's output)");
         StrictRequest.requireField(request.output, "output", "where checkpoints and the final model go");
         try {
             Location output = Location.parse(request.output);
+            // Hours of training must not end in "cannot write the output": try it first.
+            try (ArtifactStore.Staging probe = store.stage(output, ModelCheckpoint.CONFIG_FILE)) {
+                // discarded unused
+            }
             FinetuneJob.Spec spec = new FinetuneJob.Spec(
                     store.fetchSet(Location.parse(request.dataset), Manifest.FILE),
                     request.baseModel == null ? null : store.fetchSet(Location.parse(request.baseModel), ModelCheckpoint.CONFIG_FILE),

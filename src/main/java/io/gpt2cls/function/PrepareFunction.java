@@ -11,6 +11,6 @@ public class PrepareFunction {
 
     @Funq
     public PrepareResponse prepare(PrepareRequest request) {
-        return service.prepare(request);
+        return FunctionResponse.answer("prepare", () -> service.prepare(request), PrepareResponse::new);
     }
 }

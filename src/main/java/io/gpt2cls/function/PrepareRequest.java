@@ -1,8 +1,14 @@
 package io.gpt2cls.function;
 
+import java.io.IOException;
 import java.util.List;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 import io.gpt2cls.dataset.PrepareSpec;
@@ -28,6 +34,22 @@ public class PrepareRequest extends StrictRequest {
     public String truncationSide = DEFAULTS.truncationSide;
     public double testFraction = DEFAULTS.testFraction;
     public long seed = DEFAULTS.seed;
-    /** Optional fixed label order; rows with other labels are rejected. */
+    /** Optional fixed label order; rows with other labels are rejected. Names or integers, as in the data. */
+    @JsonDeserialize(contentUsing = LabelName.class)
     public List<String> labels;
+
+    /** A label as the data holds it: a string, or an integer (kept as its decimal text). */
+    static final class LabelName extends StdDeserializer<String> {
+        LabelName() {
+            super(String.class);
+        }
+
+        @Override
+        public String deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+            if (parser.currentToken() == JsonToken.VALUE_STRING || parser.currentToken() == JsonToken.VALUE_NUMBER_INT) {
+                return parser.getText();
+            }
+            return (String) context.handleUnexpectedToken(String.class, parser);
+        }
+    }
 }

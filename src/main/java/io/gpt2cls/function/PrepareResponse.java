@@ -13,12 +13,12 @@ import io.gpt2cls.storage.Location;
 
 /** What prepare did: counts (rows_read == accepted + rejected), labels, per-split stats, the first rejections. */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public class PrepareResponse {
+public class PrepareResponse extends FunctionResponse {
     public String output;
     public String manifest;
-    public long rowsRead;
-    public long accepted;
-    public long rejected;
+    public Long rowsRead;
+    public Long accepted;
+    public Long rejected;
     public List<String> labels;
     public Map<String, Manifest.SplitStats> splits;
     public List<Manifest.Source> sources;

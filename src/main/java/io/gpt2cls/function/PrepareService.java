@@ -13,6 +13,7 @@ import io.gpt2cls.dataset.PrepareSummary;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.tokenizer.TruncationSide;
 
 @ApplicationScoped
 public class PrepareService {
@@ -21,15 +22,20 @@ public class PrepareService {
     ArtifactStore store;
 
     public PrepareResponse prepare(PrepareRequest request) {
-        request.rejectUnknownFields();
+        StrictRequest.requireValid(request);
+        checkTruncationSide(request.truncationSide);
         StrictRequest.requireField(request.train, "train", "the location of a .jsonl or .csv file with text and label columns");
         StrictRequest.requireField(request.output, "output", "where the prepared dataset goes");
         Location output = Location.parse(request.output);
-        try (ArtifactStore.Staging staging = store.stage(output, Manifest.FILE)) {
-            PrepareSpec spec = new PrepareSpec();
+        PrepareSpec spec = new PrepareSpec();
+        try {
             spec.trainFile = store.fetchFile(Location.parse(request.train));
             spec.testFile = request.test == null ? null : store.fetchFile(Location.parse(request.test));
             spec.tokenizer = request.tokenizer == null ? Gpt2TokenizerBuilder.cached() : store.fetchFile(Location.parse(request.tokenizer));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+        try (ArtifactStore.Staging staging = store.stage(output, Manifest.FILE)) {
             spec.outputDir = staging.dir();
             spec.textColumn = request.textColumn;
             spec.labelColumn = request.labelColumn;
@@ -43,6 +49,14 @@ public class PrepareService {
             return PrepareResponse.of(output, summary);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    private static void checkTruncationSide(String side) {
+        try {
+            TruncationSide.parse(side);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("truncation_side", "field 'truncation_side': " + e.getMessage());
         }
     }
 }

@@ -1,12 +1,11 @@
 package io.gpt2cls.function;
 
 import java.util.List;
-import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import jakarta.inject.Inject;
 
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.LocalStore;
@@ -18,13 +17,13 @@ import io.gpt2cls.storage.StorageException;
 @ApplicationScoped
 public class StoreProducer {
 
-    @ConfigProperty(name = "gpt2cls.store.allowed-locations")
-    Optional<List<String>> allowedLocations;
+    @Inject
+    AppConfig config;
 
     @Produces
     @ApplicationScoped
     ArtifactStore store() {
-        List<Location> allowed = allowedLocations.orElse(List.of()).stream().map(Location::parse).toList();
+        List<Location> allowed = config.store().allowedLocations().orElse(List.of()).stream().map(Location::parse).toList();
         return new RoutingStore(new LocalStore(), () -> {
             throw new StorageException("s3:// locations need the S3 store, which this build does not have yet");
         }, allowed);

@@ -1,47 +1,36 @@
 package io.gpt2cls.function;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.stream.Collectors;
-
-import com.fasterxml.jackson.annotation.JsonAnySetter;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 
 /**
- * Base of the request POJOs: a field the request class does not have is an error naming the known
- * fields, so a typo ("txt", "max_lenght") never silently falls back to a default. Unknown fields
- * are collected while parsing and rejected by the service: an exception thrown inside Jackson
- * would reach the caller only as the Lambda runtime's generic "could not deserialize".
+ * Base of the request POJOs. A request is read by {@link RequestParser}: strictly, with every
+ * problem explained in the request's terms. On the Lambda path Jackson must not fail (its failures
+ * reach the caller as a Java class name and a parser message), so the problem travels inside the
+ * request and {@link #requireValid()} raises it where the function can answer with an error object.
  */
 public abstract class StrictRequest {
 
-    private final List<String> unknownFields = new ArrayList<>();
+    @JsonIgnore
+    private InvalidRequestException problem;
 
-    @JsonAnySetter
-    void unknownField(String name, Object value) {
-        unknownFields.add(name);
+    void reportProblem(InvalidRequestException problem) {
+        this.problem = problem;
+    }
+
+    /** Throws the problem found while reading the request (or that there was no request), if any. */
+    static void requireValid(StrictRequest request) {
+        if (request == null) {
+            throw RequestParser.nullBody();
+        }
+        if (request.problem != null) {
+            throw request.problem;
+        }
     }
 
     /** A required field that is missing is an error naming the field and what it is for. */
     static void requireField(String value, String field, String what) {
         if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException("request field '" + field + "' is required: " + what);
-        }
-    }
-
-    void rejectUnknownFields() {
-        if (!unknownFields.isEmpty()) {
-            PropertyNamingStrategies.NamingBase snake = (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
-            String known = Arrays.stream(getClass().getFields())
-                    .filter(f -> !Modifier.isStatic(f.getModifiers()))
-                    .map(Field::getName)
-                    .map(snake::translate)
-                    .collect(Collectors.joining(", "));
-            throw new IllegalArgumentException("unknown request field '" + String.join("', '", unknownFields)
-                    + "'; the fields are: " + known);
+            throw new InvalidRequestException(field, "field '" + field + "' is required: " + what);
         }
     }
 }

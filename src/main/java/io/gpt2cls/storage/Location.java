@@ -2,6 +2,7 @@ package io.gpt2cls.storage;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -54,7 +55,7 @@ public final class Location {
             try {
                 Path path = Path.of(new URI(trimmed)).toAbsolutePath().normalize();
                 return new Location(Scheme.LOCAL, null, null, path, trimmed);
-            } catch (URISyntaxException | IllegalArgumentException e) {
+            } catch (URISyntaxException | IllegalArgumentException e) { // InvalidPathException is one too
                 throw new StorageException("location '" + location + "' is not a valid file: URI (write file:///absolute/path)");
             }
         }
@@ -62,7 +63,11 @@ public final class Location {
             throw new StorageException("location '" + location + "' has an unsupported scheme; use a local path, a file: URI"
                     + " or s3://bucket/prefix");
         }
-        return new Location(Scheme.LOCAL, null, null, Path.of(trimmed).toAbsolutePath().normalize(), location);
+        try {
+            return new Location(Scheme.LOCAL, null, null, Path.of(trimmed).toAbsolutePath().normalize(), location);
+        } catch (InvalidPathException e) {
+            throw new StorageException("location '" + location + "' is not a valid path: " + e.getReason());
+        }
     }
 
     public static Location of(Path path) {

@@ -1,6 +1,9 @@
 package io.gpt2cls.storage;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Supplier;
@@ -52,37 +55,60 @@ public final class RoutingStore implements ArtifactStore {
     }
 
     @Override
-    public Path fetchFile(Location location) throws IOException {
-        return route(location).fetchFile(location);
+    public Path fetchFile(Location location) {
+        return explained(location, "read", () -> route(location).fetchFile(location));
     }
 
     @Override
-    public Path fetchSet(Location location, String commitObject) throws IOException {
-        return route(location).fetchSet(location, commitObject);
+    public Path fetchSet(Location location, String commitObject) {
+        return explained(location, "read", () -> route(location).fetchSet(location, commitObject));
     }
 
     @Override
-    public boolean exists(Location location, String commitObject) throws IOException {
-        return route(location).exists(location, commitObject);
+    public boolean exists(Location location, String commitObject) {
+        return explained(location, "read", () -> route(location).exists(location, commitObject));
     }
 
     @Override
-    public List<Location> listFiles(Location location) throws IOException {
-        return route(location).listFiles(location);
+    public List<Location> listFiles(Location location) {
+        return explained(location, "list", () -> route(location).listFiles(location));
     }
 
     @Override
-    public List<String> listSets(Location location, String commitObject) throws IOException {
-        return route(location).listSets(location, commitObject);
+    public List<String> listSets(Location location, String commitObject) {
+        return explained(location, "list", () -> route(location).listSets(location, commitObject));
     }
 
     @Override
-    public Staging stage(Location location, String commitObject) throws IOException {
-        return route(location).stage(location, commitObject);
+    public Staging stage(Location location, String commitObject) {
+        return explained(location, "write", () -> route(location).stage(location, commitObject));
     }
 
     @Override
-    public void deleteSet(Location location, String commitObject) throws IOException {
-        route(location).deleteSet(location, commitObject);
+    public void deleteSet(Location location, String commitObject) {
+        explained(location, "delete", () -> {
+            route(location).deleteSet(location, commitObject);
+            return null;
+        });
+    }
+
+    private interface StoreCall<T> {
+        T call() throws IOException;
+    }
+
+    /** A file system's refusal (no permission, name too long, not a directory) is the caller's to fix: say so with the location. */
+    private static <T> T explained(Location location, String action, StoreCall<T> call) {
+        try {
+            return call.call();
+        } catch (NoSuchFileException e) {
+            throw new ArtifactNotFoundException("cannot " + action + " '" + location + "': " + e.getFile() + " does not exist");
+        } catch (AccessDeniedException e) {
+            throw new StorageException("cannot " + action + " '" + location + "': permission denied for " + e.getFile(), e);
+        } catch (FileSystemException e) {
+            throw new StorageException("cannot " + action + " '" + location + "': " + e.getFile()
+                    + (e.getReason() == null ? "" : ": " + e.getReason()), e);
+        } catch (IOException e) {
+            throw new StorageException("cannot " + action + " '" + location + "': " + e.getMessage(), e);
+        }
     }
 }

@@ -1,12 +1,6 @@
 package io.gpt2cls.training;
 
-import java.lang.reflect.Field;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.stream.Collectors;
 
-import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
@@ -43,18 +37,8 @@ public class TrainingArguments {
     /** Write the best checkpoint's weights (by metric_for_best_model), not the last ones, as the final model. */
     @JsonProperty("load_best_model_at_end") public boolean load_best_model_at_end = false;
 
-    /** Names in a request that are not arguments: a typo must not silently become a default. */
-    private final List<String> unknownArguments = new ArrayList<>();
-
-    @JsonAnySetter
-    void unknownArgument(String name, Object value) {
-        unknownArguments.add(name);
-    }
-
     /** Rejects values that would make training meaningless, naming the field and a fix. */
     public void validate() {
-        require(unknownArguments.isEmpty(), "unknown training argument '" + String.join("', '", unknownArguments)
-                + "'; supported: " + Arrays.stream(TrainingArguments.class.getFields()).map(Field::getName).collect(Collectors.joining(", ")));
         require(learning_rate > 0, "learning_rate must be > 0, got " + learning_rate);
         require(per_device_train_batch_size > 0, "per_device_train_batch_size must be > 0");
         require(per_device_eval_batch_size > 0, "per_device_eval_batch_size must be > 0");
@@ -78,7 +62,7 @@ public class TrainingArguments {
 
     private static void require(boolean ok, String message) {
         if (!ok) {
-            throw new IllegalArgumentException(message.startsWith("unknown") ? message : "training argument: " + message);
+            throw new IllegalArgumentException("training argument: " + message);
         }
     }
 }

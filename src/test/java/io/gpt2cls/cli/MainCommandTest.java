@@ -80,4 +80,20 @@ class MainCommandTest {
             assertTrue(Files.exists(dir.resolve("m").resolve(file)), file);
         }
     }
+
+    @Test
+    void everyCommandAnswersHelp(QuarkusMainLauncher launcher) {
+        for (String command : Main.COMMANDS.keySet()) {
+            LaunchResult help = launcher.launch(command, "--help");
+            assertEquals(0, help.exitCode(), command + ": " + help.getErrorOutput());
+            assertTrue(help.getOutput().contains("usage: java -jar gpt2cls-runner.jar " + command), command + ": " + help.getOutput());
+        }
+    }
+
+    @Test
+    void aRequestFileWithAnErrorIsNamedWithTheProblem(QuarkusMainLauncher launcher, @TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("prepare.json"), "{\"train\": \"t.jsonl\", \"max_length\": 1.5}");
+        assertFailure(launcher.launch("prepare", dir.resolve("prepare.json").toString()), 1,
+                dir.resolve("prepare.json") + ": field 'max_length' must be a whole number, got 1.5");
+    }
 }

@@ -48,11 +48,11 @@ class ClassifyFunctionTest {
     @Test
     void classifiesAListInRequestOrderAndKeepsServingAfterErrors() {
         given().contentType("application/json").body("{\"texts\": [\"\"]}").post()
-                .then().statusCode(500).body("errorMessage", containsString("text 0 is empty"));
+                .then().statusCode(200).body("error.message", containsString("text 0 is empty"));
         given().contentType("application/json").body("{\"texts\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}").post()
-                .then().statusCode(500).body("errorMessage", containsString("the limit is 4"));
+                .then().statusCode(200).body("error.message", containsString("the limit is 4"));
         given().contentType("application/json").body("{}").post()
-                .then().statusCode(500).body("errorMessage", containsString("no text to classify"));
+                .then().statusCode(200).body("error.message", containsString("no text to classify"));
         given().contentType("application/json")
                 .body("{\"texts\": [\"short\", \"a much longer message about the weekly meeting notes and agenda\"]}")
                 .post()
@@ -65,6 +65,32 @@ class ClassifyFunctionTest {
     @Test
     void unknownRequestFieldIsAnError() {
         given().contentType("application/json").body("{\"txt\": \"hello\"}").post()
-                .then().statusCode(500).body("errorMessage", containsString("unknown request field 'txt'; the fields are: text, texts"));
+                .then().statusCode(200).body("error.message", containsString("unknown field 'txt'; the fields of the request are: text, texts"));
+    }
+
+    @Test
+    void malformedBodiesGetAnErrorObjectNamingTheProblemAndServingGoesOn() {
+        String[][] cases = {
+            {"{\"texts\": [1]}", "texts[0]", "field 'texts[0]' must be a text (a JSON string), got 1"},
+            {"{\"text\": 5}", "text", "field 'text' must be a text (a JSON string), got 5"},
+            {"{\"text\": \"hi\"} xyz", null,
+                "the request has more content after its JSON object (from line 1, column 15); send exactly one JSON object"},
+            {"{\"text\": \"a\", \"text\": \"b\"}", "text", "field 'text' appears more than once at line 1, column 21; send each field once"},
+            {"null", null, "the request is null; send a JSON object with the function's fields"},
+            {"[\"a\"]", null, "the request must be a JSON object with named fields, got a list"},
+            {"{\"text\": \"   \"}", "texts[0]", "text 0 is empty; every text needs at least one non-space character"},
+        };
+        for (String[] c : cases) {
+            var answer = given().contentType("application/json").body(c[0]).post()
+                    .then().statusCode(200)
+                    .body("error.type", equalTo("invalid_request"))
+                    .body("error.message", equalTo(c[2]))
+                    .body("results", org.hamcrest.Matchers.nullValue());
+            if (c[1] != null) {
+                answer.body("error.field", equalTo(c[1]));
+            }
+        }
+        given().contentType("application/json").body("{\"text\": \"Subject: still serving\"}").post()
+                .then().statusCode(200).body("results", hasSize(1));
     }
 }

@@ -44,10 +44,11 @@ class EndToEndTest {
 
         ClassifyService classify = new ClassifyService();
         classify.store = store;
-        classify.modelLocation = java.util.Optional.of(train.output);
-        classify.maxTexts = 8;
-        classify.maxCharsPerText = 10_000;
-        classify.batchSize = 2;
+        TestConfig config = new TestConfig();
+        config.model = train.output;
+        config.maxTexts = 8;
+        config.batchSize = 2;
+        classify.config = config;
         try {
             ClassifyRequest request = new ClassifyRequest();
             request.texts = List.of("Subject: lunch tomorrow?", "WIN A FREE CRUISE!!! click here", "Re: patch for the build");

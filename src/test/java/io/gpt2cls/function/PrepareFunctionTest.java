@@ -40,15 +40,26 @@ class PrepareFunctionTest {
         given().contentType("application/json")
                 .body("{\"train\": \"" + TestModels.MESSAGES + "\", \"output\": \"" + out + "\", \"text_column\": \"body\"}")
                 .post()
-                .then().statusCode(500)
-                .body("errorMessage", containsString("body"))
-                .body("errorMessage", containsString("text"));
+                .then().statusCode(200)
+                .body("error.message", containsString("body"))
+                .body("error.message", containsString("text"));
         org.junit.jupiter.api.Assertions.assertFalse(Files.exists(out));
     }
 
     @Test
     void missingTrainFieldNamesTheField() {
         given().contentType("application/json").body("{\"output\": \"/tmp/x\"}").post()
-                .then().statusCode(500).body("errorMessage", containsString("'train' is required"));
+                .then().statusCode(200).body("error.message", containsString("field 'train' is required"));
+    }
+
+    @Test
+    void aDecimalWhereAWholeNumberIsMeantNamesTheField() {
+        given().contentType("application/json")
+                .body("{\"train\": \"" + TestModels.MESSAGES + "\", \"output\": \"/tmp/unused\", \"max_length\": 1.5}")
+                .post()
+                .then().statusCode(200)
+                .body("error.type", equalTo("invalid_request"))
+                .body("error.field", equalTo("max_length"))
+                .body("error.message", equalTo("field 'max_length' must be a whole number, got 1.5"));
     }
 }

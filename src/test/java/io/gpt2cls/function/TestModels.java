@@ -19,7 +19,7 @@ public final class TestModels {
 
     public static final Path MESSAGES = TestPaths.resource("e2e/messages.jsonl");
     /** A system property, not a static field: Quarkus tests load this class in more than one classloader. */
-    private static final String WORK_PROPERTY = "gpt2cls.test.work";
+    private static final String WORK_PROPERTY = "gpt2cls-test.work";
 
     private TestModels() {}
 

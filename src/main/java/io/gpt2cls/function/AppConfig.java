@@ -1,0 +1,55 @@
+package io.gpt2cls.function;
+
+import java.util.List;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * Every setting of the application, in one place: {@code gpt2cls.*} in application.properties,
+ * each overridable by its environment variable ({@code gpt2cls.classify.max-texts} ->
+ * {@code GPT2CLS_CLASSIFY_MAX_TEXTS}). The services below the functions take plain values from here.
+ */
+@ConfigMapping(prefix = "gpt2cls")
+public interface AppConfig {
+
+    Store store();
+
+    Classify classify();
+
+    /** A batch container (AWS Batch, ECS) names its job: {@code prepare}, {@code finetune} or {@code classify} (env GPT2CLS_JOB). */
+    Optional<String> job();
+
+    /** The job's request: a JSON file, {@code -} for stdin (env GPT2CLS_JOB_REQUEST). */
+    Optional<String> jobRequest();
+
+    interface Store {
+        /**
+         * Locations requests may name, each with everything below it (e.g. {@code s3://bucket/raw},
+         * {@code /tmp}); unset allows any. A deployed function should always set it.
+         */
+        Optional<List<String>> allowedLocations();
+    }
+
+    interface Classify {
+        /** The model this container serves: a directory or s3:// prefix with config.json, model.safetensors, tokenizer.json. */
+        Optional<String> model();
+
+        /** Load the model while the container starts (provisioned concurrency pays it before traffic), not on the first request. */
+        @WithDefault("false")
+        boolean loadOnStart();
+
+        /** Texts per request. */
+        @WithDefault("64")
+        int maxTexts();
+
+        /** Characters per text. */
+        @WithDefault("100000")
+        int maxCharsPerText();
+
+        /** Texts per forward pass (similar lengths batched together). */
+        @WithDefault("16")
+        int batchSize();
+    }
+}

@@ -1,0 +1,59 @@
+package io.gpt2cls.function;
+
+import java.util.List;
+import java.util.Optional;
+
+/** An {@link AppConfig} for services built by hand in plain tests; only what a test sets differs from the defaults. */
+final class TestConfig implements AppConfig {
+
+    String model;
+    int maxTexts = 64;
+    int maxCharsPerText = 100_000;
+    int batchSize = 16;
+    List<String> allowedLocations;
+
+    @Override
+    public Store store() {
+        return () -> Optional.ofNullable(allowedLocations);
+    }
+
+    @Override
+    public Classify classify() {
+        return new Classify() {
+            @Override
+            public Optional<String> model() {
+                return Optional.ofNullable(model);
+            }
+
+            @Override
+            public boolean loadOnStart() {
+                return false;
+            }
+
+            @Override
+            public int maxTexts() {
+                return maxTexts;
+            }
+
+            @Override
+            public int maxCharsPerText() {
+                return maxCharsPerText;
+            }
+
+            @Override
+            public int batchSize() {
+                return batchSize;
+            }
+        };
+    }
+
+    @Override
+    public Optional<String> job() {
+        return Optional.empty();
+    }
+
+    @Override
+    public Optional<String> jobRequest() {
+        return Optional.empty();
+    }
+}
