@@ -3,6 +3,7 @@ package io.gpt2cls.function;
 import java.io.IOException;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -13,7 +14,10 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 import io.gpt2cls.dataset.PrepareSpec;
 
-/** Validate and tokenize a labelled text dataset (JSONL or CSV) into shards + manifest.json. */
+/**
+ * Validate and tokenize a labelled text dataset (JSONL or CSV) into shards + manifest.json. The same
+ * function also takes the S3 and EventBridge "object created" events ({@link PrepareTrigger}).
+ */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public class PrepareRequest extends StrictRequest {
     private static final PrepareSpec DEFAULTS = new PrepareSpec();
@@ -37,6 +41,16 @@ public class PrepareRequest extends StrictRequest {
     /** Optional fixed label order; rows with other labels are rejected. Names or integers, as in the data. */
     @JsonDeserialize(contentUsing = LabelName.class)
     public List<String> labels;
+
+    /** Set instead of the fields above when the request is an S3 or EventBridge "object created" event. */
+    @JsonIgnore
+    List<PrepareTrigger.ObjectCreated> triggeredBy;
+
+    static PrepareRequest triggeredBy(List<PrepareTrigger.ObjectCreated> objects) {
+        PrepareRequest request = new PrepareRequest();
+        request.triggeredBy = objects;
+        return request;
+    }
 
     /** A label as the data holds it: a string, or an integer (kept as its decimal text). */
     static final class LabelName extends StdDeserializer<String> {

@@ -14,6 +14,10 @@ import io.gpt2cls.storage.Location;
 /** What prepare did: counts (rows_read == accepted + rejected), labels, per-split stats, the first rejections. */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public class PrepareResponse extends FunctionResponse {
+    /** The uploaded object that started this run, when an S3 or EventBridge event did. */
+    public String triggeredBy;
+    /** Why an upload started no run (the event named a file that is not a dataset's training or settings file). */
+    public String skipped;
     public String output;
     public String manifest;
     public Long rowsRead;

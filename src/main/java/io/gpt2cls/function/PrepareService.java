@@ -2,9 +2,12 @@ package io.gpt2cls.function;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
 
 import io.gpt2cls.dataset.DatasetPreparer;
 import io.gpt2cls.dataset.Manifest;
@@ -18,11 +21,16 @@ import io.gpt2cls.tokenizer.TruncationSide;
 @ApplicationScoped
 public class PrepareService {
 
+    private static final Logger LOG = Logger.getLogger(PrepareService.class);
+
     @Inject
     ArtifactStore store;
 
     public PrepareResponse prepare(PrepareRequest request) {
         StrictRequest.requireValid(request);
+        if (request.triggeredBy != null) {
+            return prepareUploads(request.triggeredBy);
+        }
         checkTruncationSide(request.truncationSide);
         StrictRequest.requireField(request.train, "train", "the location of a .jsonl or .csv file with text and label columns");
         StrictRequest.requireField(request.output, "output", "where the prepared dataset goes");
@@ -50,6 +58,30 @@ public class PrepareService {
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
+    }
+
+    /** One run per announced object (S3 sends one per event); the answer is the last run's. */
+    private PrepareResponse prepareUploads(List<PrepareTrigger.ObjectCreated> objects) {
+        PrepareResponse response = null;
+        for (PrepareTrigger.ObjectCreated object : objects) {
+            PrepareTrigger.Resolution resolution;
+            try {
+                resolution = PrepareTrigger.resolve(object, store);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e);
+            }
+            if (resolution.skipped() != null) {
+                LOG.infof("upload s3://%s/%s: skipped, %s", object.bucket(), object.key(), resolution.skipped());
+                response = new PrepareResponse();
+                response.skipped = resolution.skipped();
+            } else {
+                LOG.infof("upload s3://%s/%s: preparing %s into %s", object.bucket(), object.key(), resolution.request().train,
+                        resolution.request().output);
+                response = prepare(resolution.request());
+            }
+            response.triggeredBy = object.location().toString();
+        }
+        return response;
     }
 
     private static void checkTruncationSide(String side) {

@@ -174,6 +174,14 @@ public final class RequestParser {
 
     /** Binds a JSON object to a request class, translating every binding problem into the request's terms. */
     public static <T extends StrictRequest> T bind(JsonNode tree, Class<T> type) {
+        if (type == PrepareRequest.class && PrepareTrigger.isEvent(tree)) {
+            List<PrepareTrigger.ObjectCreated> objects = PrepareTrigger.objectsCreated(tree);
+            if (objects.isEmpty()) {
+                throw new InvalidRequestException(null, "the event announces no created S3 object; prepare takes the S3"
+                        + " ObjectCreated notification or EventBridge's \"Object Created\" event, or a prepare request");
+            }
+            return type.cast(PrepareRequest.triggeredBy(objects));
+        }
         try {
             return STRICT.treeToValue(tree, type);
         } catch (UnrecognizedPropertyException e) {
