@@ -37,6 +37,8 @@ import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.runtime.ActionableException;
 import io.gpt2cls.runtime.NativeRuntime;
+import io.gpt2cls.storage.ArtifactStore;
+import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.training.ThroughputBenchmark;
 import io.quarkus.runtime.Quarkus;
@@ -66,9 +68,10 @@ public class Main implements QuarkusApplication {
                 + "    a fresh, randomly initialised checkpoint in the Hugging Face layout");
         commands.put("logits", "logits --model DIR --input FILE\n"
                 + "    logits and pool index per row for {\"input_ids\": [[...]], \"attention_mask\": [[...]]}");
-        commands.put("prepare", "prepare REQUEST.json|-\n    run the prepare function on a JSON request ('-' reads stdin)");
-        commands.put("finetune", "finetune REQUEST.json|-\n    run the finetune function on a JSON request (how the GPU container runs it)");
-        commands.put("classify", "classify REQUEST.json|-\n    run the classify function on a JSON request (model: GPT2CLS_CLASSIFY_MODEL)");
+        commands.put("prepare", "prepare REQUEST\n    run the prepare function; REQUEST is a JSON file or location (s3:// too), - for stdin,"
+                + " or the JSON itself");
+        commands.put("finetune", "finetune REQUEST\n    run the finetune function (how the GPU container runs it); REQUEST as for prepare");
+        commands.put("classify", "classify REQUEST\n    run the classify function (model: GPT2CLS_CLASSIFY_MODEL); REQUEST as for prepare");
         commands.put("bench-train", "bench-train --preset tiny|gpt2-small [--batch 8] [--seq 128] [--warmup 3] [--updates 20]\n"
                 + "    training throughput (tokens/s) of the real training step on random rows");
         commands.put("help", "help\n    this list");
@@ -95,6 +98,8 @@ public class Main implements QuarkusApplication {
 
     @Inject
     AppConfig config;
+    @Inject
+    ArtifactStore store;
 
     @Override
     public int run(String... args) {
@@ -222,9 +227,16 @@ public class Main implements QuarkusApplication {
         return rows;
     }
 
-    private static <T extends StrictRequest> T request(Options options, Class<T> type) throws IOException {
-        String source = options.positional(0, "request file (JSON), or - for stdin");
-        try (InputStream in = source.equals("-") ? System.in : Files.newInputStream(Path.of(source))) {
+    /**
+     * The request: a file or s3:// location, {@code -} for stdin, or the JSON itself (starting with
+     * '{'), which is how an AWS Batch job definition or an EventBridge target passes it in GPT2CLS_JOB_REQUEST.
+     */
+    private <T extends StrictRequest> T request(Options options, Class<T> type) throws IOException {
+        String source = options.positional(0, "request: a JSON file or location, - for stdin, or the JSON itself");
+        if (source.stripLeading().startsWith("{")) {
+            return RequestParser.parse(source, type);
+        }
+        try (InputStream in = source.equals("-") ? System.in : Files.newInputStream(store.fetchFile(Location.parse(source)))) {
             return RequestParser.parse(in, type);
         } catch (InvalidRequestException e) {
             throw new InvalidRequestException(e.field(), source + ": " + e.getMessage());

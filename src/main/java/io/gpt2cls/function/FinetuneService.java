@@ -20,6 +20,8 @@ import io.gpt2cls.training.Trainer;
 @ApplicationScoped
 public class FinetuneService {
 
+    static final String MODELS = "models";
+
     @Inject
     ArtifactStore store;
 
@@ -34,15 +36,15 @@ public class FinetuneService {
             throw new InvalidRequestException(null, e.getMessage());
         }
         StrictRequest.requireField(request.dataset, "dataset", "the location of a prepared dataset (prepare's output)");
-        StrictRequest.requireField(request.output, "output", "where checkpoints and the final model go");
+        Location dataset = datasetLocation(request.dataset);
         try {
-            Location output = Location.parse(request.output);
+            Location output = request.output != null ? Location.parse(request.output) : conventionalOutput(dataset);
             // Hours of training must not end in "cannot write the output": try it first.
             try (ArtifactStore.Staging probe = store.stage(output, ModelCheckpoint.CONFIG_FILE)) {
                 // discarded unused
             }
             FinetuneJob.Spec spec = new FinetuneJob.Spec(
-                    store.fetchSet(Location.parse(request.dataset), Manifest.FILE),
+                    store.fetchSet(dataset, Manifest.FILE),
                     request.baseModel == null ? null : store.fetchSet(Location.parse(request.baseModel), ModelCheckpoint.CONFIG_FILE),
                     request.preset,
                     request.tokenizer == null ? null : store.fetchFile(Location.parse(request.tokenizer)),
@@ -54,6 +56,22 @@ public class FinetuneService {
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
+    }
+
+    /** A dataset is named by its directory or by its manifest.json (what an upload event announces). */
+    static Location datasetLocation(String location) {
+        Location dataset = Location.parse(location);
+        return dataset.name().equals(Manifest.FILE) ? dataset.parent() : dataset;
+    }
+
+    /** Without an output, {@code <root>/prepared/<name>} trains into {@code <root>/models/<name>}. */
+    static Location conventionalOutput(Location dataset) {
+        Location prepared = dataset.parent();
+        if (!prepared.name().equals(PrepareTrigger.PREPARED) || prepared.parent().equals(prepared)) {
+            throw new InvalidRequestException("output", "field 'output' is required: where checkpoints and the final model go"
+                    + " (it may be left out only for a dataset under prepared/<name>/, which trains into models/<name>/)");
+        }
+        return prepared.parent().resolve(MODELS + "/" + dataset.name());
     }
 
     private static FinetuneResponse response(String output, Trainer.Result result) {

@@ -130,6 +130,20 @@ public final class Location {
         return file == null ? "" : file.toString();
     }
 
+    /** The location this one lies directly in; a bucket root or file system root is its own parent. */
+    public Location parent() {
+        if (scheme == Scheme.S3) {
+            int slash = key.lastIndexOf('/');
+            String parentKey = slash < 0 ? "" : key.substring(0, slash);
+            return new Location(Scheme.S3, bucket, parentKey, null, "s3://" + bucket + (parentKey.isEmpty() ? "" : "/" + parentKey));
+        }
+        Path parent = path.getParent() == null ? path : path.getParent();
+        String suffix = "/" + name();
+        String parentText = text.endsWith(suffix) && text.length() > suffix.length()
+                ? text.substring(0, text.length() - suffix.length()) : parent.toString();
+        return new Location(Scheme.LOCAL, null, null, parent, parentText);
+    }
+
     /** Whether {@code other} is this location or lies below it. */
     public boolean contains(Location other) {
         if (scheme != other.scheme) {
