@@ -2,6 +2,7 @@ package io.gpt2cls.function;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.annotation.PreDestroy;
@@ -44,15 +45,19 @@ public class ClassifyService {
         TextClassifier model = classifier();
         ClassifyResponse response = new ClassifyResponse();
         response.model = model.modelId();
-        response.results = model.classify(texts).stream().map(p -> {
+        List<TextClassifier.Prediction> predictions = model.classify(texts);
+        response.results = new ArrayList<>();
+        for (int i = 0; i < predictions.size(); i++) {
+            TextClassifier.Prediction p = predictions.get(i);
             ClassifyResponse.Result r = new ClassifyResponse.Result();
+            r.id = request.itemIds == null ? null : request.itemIds.get(i);
             r.label = p.label();
             r.score = p.score();
             r.probabilities = p.probabilities();
             r.tokens = p.tokens();
             r.truncated = p.truncated();
-            return r;
-        }).toList();
+            response.results.add(r);
+        }
         return response;
     }
 

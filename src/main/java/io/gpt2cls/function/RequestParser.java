@@ -182,6 +182,12 @@ public final class RequestParser {
             }
             return type.cast(PrepareRequest.triggeredBy(objects));
         }
+        if (type == ClassifyRequest.class && ClassifyEvents.isBatch(tree)) {
+            return type.cast(ClassifyEvents.batch(tree));
+        }
+        if (type == ClassifyRequest.class && ClassifyEvents.isHttp(tree)) {
+            return type.cast(ClassifyEvents.http(tree));
+        }
         try {
             return STRICT.treeToValue(tree, type);
         } catch (UnrecognizedPropertyException e) {
