@@ -217,6 +217,22 @@ class TrainerTest {
     }
 
     @Test
+    void bestModelCheckpointIsTheLocationAsTheUserGaveTheOutput(@TempDir Path dir) throws Exception {
+        Path tokenizer = Gpt2TokenizerBuilder.writeTo(dir.resolve("tok"));
+        String output = dir.resolve("run").toUri().toString(); // file:///..., not the path the store writes to
+        TrainingArguments args = quickArgs();
+        args.num_train_epochs = 1;
+        args.load_best_model_at_end = true;
+        try (Gpt2ForSequenceClassification model = tiny(0.1)) {
+            new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(new LocalStore(), Location.parse(output), gpt2Files(tokenizer))).train();
+        }
+        String expected = Location.parse(output).resolve("checkpoint-12").toString();
+        assertTrue(expected.startsWith("file:"), expected);
+        assertEquals(expected, TrainerState.read(dir.resolve("run")).best_model_checkpoint);
+        assertEquals(expected, TrainerState.read(dir.resolve("run/checkpoint-12")).best_model_checkpoint);
+    }
+
+    @Test
     void metricForBestModelNamesTheMetricWithOrWithoutTheEvalPrefix(@TempDir Path dir) throws Exception {
         Path tokenizer = Gpt2TokenizerBuilder.writeTo(dir.resolve("tok"));
         List<TrainerState> states = new ArrayList<>();
