@@ -95,8 +95,7 @@ public class ClassifyService {
                                     + "with config.json, model.safetensors and tokenizer.json"));
                     try {
                         loaded = TextClassifier.load(store.fetchSet(Location.parse(location), ModelCheckpoint.CONFIG_FILE), location,
-                                new TextClassifier.Limits(config.classify().maxTexts(), config.classify().maxCharsPerText(),
-                                        config.classify().batchSize()));
+                                config.classify().batchSize());
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot load the model at " + location + ": " + e.getMessage(), e);
                     }

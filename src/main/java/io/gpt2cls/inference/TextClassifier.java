@@ -16,13 +16,19 @@ import ai.djl.ndarray.NDManager;
 
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
+import io.gpt2cls.model.ModelFormatException;
 import io.gpt2cls.model.TokenBatch;
 import io.gpt2cls.runtime.NativeRuntime;
 import io.gpt2cls.tokenizer.TextTokenizer;
-import io.gpt2cls.tokenizer.TruncationSide;
+import io.gpt2cls.tokenizer.TokenizerFiles;
+import io.gpt2cls.tokenizer.Truncation;
 
 /**
  * A fine-tuned model and its tokenizer, loaded once and reused for every request (warm start).
+ *
+ * <p>Texts are cut as the checkpoint's {@code tokenizer_config.json} says ({@code model_max_length},
+ * {@code truncation_side}), which is how the training data was cut: the model sees what it was
+ * evaluated on, and {@code truncated} tells whether a text lost tokens to that length.
  *
  * <p>Owns its native resources: the model's weights and the tokenizer, freed by {@link #close()}.
  * Each call works on its own sub-manager, closed before it returns, so serving memory stays flat.
@@ -35,68 +41,65 @@ public final class TextClassifier implements AutoCloseable {
     private final Gpt2ForSequenceClassification model;
     private final TextTokenizer tokenizer;
     private final String modelId;
-    private final Limits limits;
-    private final TruncationSide truncationSide;
+    /** Texts per forward pass: similar lengths are batched together. */
+    private final int batchSize;
+    private final Truncation truncation;
 
-    /** Request limits; a request over them gets an error that names the limit. */
-    public record Limits(int maxTexts, int maxCharsPerText, int batchSize) {
-        public static final Limits DEFAULT = new Limits(64, 100_000, 16);
-    }
+    public static final int DEFAULT_BATCH_SIZE = 16;
 
     /** One text's result: the winning label, its probability, and all label probabilities. */
     public record Prediction(String label, double score, Map<String, Double> probabilities, int tokens, boolean truncated) {}
 
     private TextClassifier(NDManager root, Gpt2ForSequenceClassification model, TextTokenizer tokenizer, String modelId,
-                           Limits limits, TruncationSide truncationSide) {
-        this.truncationSide = truncationSide;
+                           int batchSize, Truncation truncation) {
+        this.truncation = truncation;
         this.root = root;
         this.model = model;
         this.tokenizer = tokenizer;
         this.modelId = modelId;
-        this.limits = limits;
+        this.batchSize = batchSize;
     }
 
     /** Loads a model directory holding config.json, model.safetensors and tokenizer.json. */
-    public static TextClassifier load(Path modelDir, String modelId, Limits limits) throws IOException {
+    public static TextClassifier load(Path modelDir, String modelId, int batchSize) throws IOException {
         NativeRuntime.init();
         long start = System.nanoTime();
         NDManager root = NDManager.newBaseManager();
         try {
             Gpt2ForSequenceClassification model = ModelCheckpoint.load(modelDir, root);
             if (model.config.pad_token_id == null) {
-                throw new IllegalArgumentException(modelDir + "/config.json has no pad_token_id; batches need one (GPT-2 uses 50256)");
+                throw new ModelFormatException(modelDir.resolve(ModelCheckpoint.CONFIG_FILE)
+                        + " has no pad_token_id; batches need one (GPT-2 pads with 50256)");
             }
+            Truncation truncation = TokenizerFiles.truncationOf(modelDir, model.config.n_positions);
             TextTokenizer tokenizer = TextTokenizer.load(modelDir);
-            LOG.infof("loaded model %s (%,d parameters, labels %s) in %d ms", modelId, model.parameterCount(),
-                    model.config.labels(), (System.nanoTime() - start) / 1_000_000);
-            return new TextClassifier(root, model, tokenizer, modelId, limits, TruncationSide.ofModel(modelDir));
+            LOG.infof("loaded model %s (%,d parameters, labels %s, texts cut to %d tokens on the %s) in %d ms", modelId,
+                    model.parameterCount(), model.config.labels(), truncation.maxLength(), truncation.side().id(),
+                    (System.nanoTime() - start) / 1_000_000);
+            return new TextClassifier(root, model, tokenizer, modelId, batchSize, truncation);
         } catch (IOException | RuntimeException e) {
             root.close();
             throw e;
         }
     }
 
+    /** Classifies non-blank texts (the function checks a request's texts and limits before they come here). */
     public List<Prediction> classify(List<String> texts) {
-        validate(texts);
-        int maxTokens = model.config.n_positions;
         List<int[]> encoded = tokenizer.encodeAll(texts);
         Prediction[] predictions = new Prediction[texts.size()];
         // Similar lengths share a batch, so little compute goes into padding.
         List<Integer> order = new ArrayList<>(IntStream.range(0, texts.size()).boxed().toList());
         order.sort(Comparator.comparingInt(i -> encoded.get(i).length));
-        for (int start = 0; start < order.size(); start += limits.batchSize()) {
-            List<Integer> rows = order.subList(start, Math.min(order.size(), start + limits.batchSize()));
-            List<int[]> tokens = rows.stream().map(i -> {
-                int[] ids = encoded.get(i);
-                return truncationSide.truncate(ids, maxTokens);
-            }).toList();
+        for (int start = 0; start < order.size(); start += batchSize) {
+            List<Integer> rows = order.subList(start, Math.min(order.size(), start + batchSize));
+            List<int[]> tokens = rows.stream().map(i -> truncation.apply(encoded.get(i))).toList();
             float[][] probabilities;
             try (NDManager step = root.newSubManager()) {
                 probabilities = model.probabilities(TokenBatch.rightPadded(tokens, model.config.pad_token_id), step);
             }
             for (int j = 0; j < rows.size(); j++) {
                 int row = rows.get(j);
-                predictions[row] = prediction(probabilities[j], tokens.get(j).length, encoded.get(row).length > maxTokens);
+                predictions[row] = prediction(probabilities[j], tokens.get(j).length, truncation.cuts(encoded.get(row)));
             }
         }
         return List.of(predictions);
@@ -113,26 +116,6 @@ public final class TextClassifier implements AutoCloseable {
             }
         }
         return new Prediction(labels.get(best), probabilities[best], byLabel, tokens, truncated);
-    }
-
-    private void validate(List<String> texts) {
-        if (texts == null || texts.isEmpty()) {
-            throw new IllegalArgumentException("no text to classify: send \"text\": \"...\" or \"texts\": [\"...\", ...]");
-        }
-        if (texts.size() > limits.maxTexts()) {
-            throw new IllegalArgumentException(texts.size() + " texts in one request; the limit is " + limits.maxTexts()
-                    + " (gpt2cls.classify.max-texts): split the request");
-        }
-        for (int i = 0; i < texts.size(); i++) {
-            String text = texts.get(i);
-            if (text == null || text.isBlank()) {
-                throw new IllegalArgumentException("text " + i + " is empty; every text needs at least one non-space character");
-            }
-            if (text.length() > limits.maxCharsPerText()) {
-                throw new IllegalArgumentException("text " + i + " has " + text.length() + " characters; the limit is "
-                        + limits.maxCharsPerText() + " (gpt2cls.classify.max-chars-per-text)");
-            }
-        }
     }
 
     public String modelId() {

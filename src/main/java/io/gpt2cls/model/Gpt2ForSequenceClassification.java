@@ -2,6 +2,7 @@ package io.gpt2cls.model;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,13 +28,17 @@ import ai.djl.nn.norm.Dropout;
  * <ul>
  *   <li>{@link Conv1D} stores its weight as [in, out] and computes {@code x @ W + b}.</li>
  *   <li>{@code gelu_new} is the tanh approximation ({@link Mlp#act}).</li>
- *   <li>Attention scores are divided by sqrt(head_size), then get a causal mask and the padding mask
- *       from {@code attention_mask} ({@link #attentionBias}).</li>
+ *   <li>Attention scores are divided by sqrt(head_size) ({@code scale_attn_weights}) and, with
+ *       {@code scale_attn_by_inverse_layer_idx}, by layer index + 1 ({@link Constants#attentionDivisor}),
+ *       then get a causal mask and the padding mask from {@code attention_mask} ({@link #attentionBias}).</li>
  *   <li>Positions are 0..T-1 for every row: padding goes on the right.</li>
  *   <li>The score head (no bias) reads the hidden state of the rightmost token whose id is not
  *       {@code pad_token_id} ({@link #poolIndex}).</li>
  *   <li>Dropout is active only when {@code training} is true.</li>
  * </ul>
+ *
+ * <p>Every module takes its weights from a {@link WeightSource} under the name {@code save_pretrained}
+ * gives them; the source's record of what it handed out is {@link #namedParameters()}.
  *
  * <p>Ownership: every weight lives on this model's own {@link NDManager}, closed by {@link #close()}.
  * {@link #forward} puts the per-call tensor first in every op, so all activations land on the
@@ -50,22 +55,19 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
     private final NDManager manager;
     final Gpt2Model transformer;
     final NDArray score; // (num_labels, n_embd), nn.Linear layout, no bias
+    private final Map<String, NDArray> parameters;
 
     /** The result of one forward pass; the arrays live on the manager of the call. */
     public record Output(NDArray logits, NDArray pooledHidden, int[] poolIndex) {}
 
-    private Gpt2ForSequenceClassification(Gpt2Config config, NDManager manager, WeightSource weights) {
+    /** Builds the model with weights made by {@code maker} under {@code save_pretrained} names, on {@code manager}. */
+    Gpt2ForSequenceClassification(Gpt2Config config, NDManager manager, WeightSource.Maker maker) {
+        WeightSource weights = new WeightSource(maker);
         this.config = config;
         this.manager = manager;
-        this.transformer = new Gpt2Model(config, weights);
+        this.transformer = new Gpt2Model("transformer", config, weights);
         this.score = weights.take("score.weight", config.numLabels(), config.n_embd);
-    }
-
-    /** Builds the model from named tensors (Hub or {@code save_pretrained} names); see {@link WeightSource}. */
-    static Gpt2ForSequenceClassification fromWeights(Gpt2Config config, NDManager manager, WeightSource weights) {
-        Gpt2ForSequenceClassification model = new Gpt2ForSequenceClassification(config, manager, weights);
-        weights.checkAllUsed();
-        return model;
+        this.parameters = weights.taken();
     }
 
     /**
@@ -79,7 +81,7 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         Random random = new Random(seed);
         double std = config.initializer_range;
         double residualStd = std / Math.sqrt(2.0 * config.n_layer);
-        WeightSource weights = (name, shape) -> {
+        WeightSource.Maker weights = (name, shape) -> {
             float[] values = new float[Math.toIntExact(shape.size())];
             if (name.endsWith(".bias")) {
                 return manager.create(values, shape);
@@ -179,12 +181,9 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         return logits.logSoftmax(-1).mul(oneHot).sum(new int[] {1}).mean().neg();
     }
 
-    /** Weights under the names {@code save_pretrained} writes, in module order. */
+    /** Weights under the names {@code save_pretrained} writes, in the order the modules took them. */
     public Map<String, NDArray> namedParameters() {
-        Map<String, NDArray> params = new LinkedHashMap<>();
-        transformer.collect("transformer.", params);
-        params.put("score.weight", score);
-        return params;
+        return parameters;
     }
 
     public NDManager manager() {
@@ -210,7 +209,8 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         final NDArray one;
         final NDArray geluCubic;
         final NDArray sqrtTwoOverPi;
-        final NDArray sqrtHeadSize;
+        /** Per layer, what its attention scores are divided by; null where that is 1. */
+        final NDArray[] attentionDivisor;
         final NDArray maskedScore;
 
         Constants(NDManager step, Gpt2Config config) {
@@ -218,21 +218,48 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
             one = step.create(1f);
             geluCubic = step.create(0.044715f);
             sqrtTwoOverPi = step.create((float) Math.sqrt(2.0 / Math.PI));
-            sqrtHeadSize = step.create((float) Math.sqrt(config.headSize()));
+            attentionDivisor = new NDArray[config.n_layer];
+            for (int layer = 0; layer < config.n_layer; layer++) {
+                double divisor = (config.scale_attn_weights ? Math.sqrt(config.headSize()) : 1.0)
+                        * (config.scale_attn_by_inverse_layer_idx ? layer + 1 : 1);
+                attentionDivisor[layer] = divisor == 1.0 ? null : step.create((float) divisor);
+            }
             maskedScore = step.create(1e9f);
         }
     }
 
-    /** Supplies a weight by name and shape: loaded from a checkpoint, or freshly initialised. */
-    @FunctionalInterface
-    interface WeightSource {
-        NDArray take(String name, Shape shape);
+    /**
+     * Hands out weights by name and shape, and records each one it hands out. The modules take
+     * their weights under the names {@code save_pretrained} writes, so the record, in the order
+     * they were taken (module order, as transformers saves them), is the model's named parameters:
+     * a name is written once, where a module declares its weight.
+     */
+    static final class WeightSource {
 
-        default NDArray take(String name, long... shape) {
-            return take(name, new Shape(shape));
+        /** Makes one weight on the model's manager: read from a checkpoint, or freshly initialised. */
+        @FunctionalInterface
+        interface Maker {
+            NDArray make(String name, Shape shape);
         }
 
-        default void checkAllUsed() {}
+        private final Maker maker;
+        private final Map<String, NDArray> taken = new LinkedHashMap<>();
+
+        WeightSource(Maker maker) {
+            this.maker = maker;
+        }
+
+        NDArray take(String name, long... shape) {
+            NDArray weight = maker.make(name, new Shape(shape));
+            if (taken.put(name, weight) != null) {
+                throw new IllegalStateException("two modules took the weight " + name);
+            }
+            return weight;
+        }
+
+        Map<String, NDArray> taken() {
+            return Collections.unmodifiableMap(new LinkedHashMap<>(taken));
+        }
     }
 
     // ---------------------------------------------------------------- modules
@@ -251,11 +278,6 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         NDArray forward(NDArray x) {
             return ai.djl.nn.norm.LayerNorm.layerNorm(x, weight.getShape(), weight, bias, eps).singletonOrThrow();
         }
-
-        void collect(String name, Map<String, NDArray> out) {
-            out.put(name + ".weight", weight);
-            out.put(name + ".bias", bias);
-        }
     }
 
     /** Hugging Face's Conv1D: a linear layer whose weight is stored [in, out]. */
@@ -271,24 +293,21 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         NDArray forward(NDArray x) {
             return x.matMul(weight).add(bias); // (..., in) @ (in, out) -> (..., out)
         }
-
-        void collect(String name, Map<String, NDArray> out) {
-            out.put(name + ".weight", weight);
-            out.put(name + ".bias", bias);
-        }
     }
 
     static final class CausalSelfAttention {
         final Conv1D c_attn; // C -> 3C: query, key, value for all heads
         final Conv1D c_proj; // C -> C
+        final int layer;
         final int n_head;
         final int n_embd;
         final float attn_pdrop;
         final float resid_pdrop;
 
-        CausalSelfAttention(String name, Gpt2Config config, WeightSource weights) {
+        CausalSelfAttention(String name, int layer, Gpt2Config config, WeightSource weights) {
             c_attn = new Conv1D(name + ".c_attn", config.n_embd, 3 * config.n_embd, weights);
             c_proj = new Conv1D(name + ".c_proj", config.n_embd, config.n_embd, weights);
+            this.layer = layer;
             n_head = config.n_head;
             n_embd = config.n_embd;
             attn_pdrop = (float) config.attn_pdrop;
@@ -303,17 +322,15 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
             NDArray q = qkv.get(0).reshape(b, t, n_head, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
             NDArray k = qkv.get(1).reshape(b, t, n_head, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
             NDArray v = qkv.get(2).reshape(b, t, n_head, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
-            NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).div(c.sqrtHeadSize); // (B, nh, T, T)
+            NDArray att = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, T, T)
+            if (c.attentionDivisor[layer] != null) {
+                att = att.div(c.attentionDivisor[layer]);
+            }
             att = att.add(bias).softmax(-1); // (B, nh, T, T)
             att = dropout(att, attn_pdrop, training);
             NDArray y = att.matMul(v) // (B, nh, T, hs)
                     .transpose(0, 2, 1, 3).reshape(b, t, n_embd); // (B, T, C)
             return dropout(c_proj.forward(y), resid_pdrop, training); // (B, T, C)
-        }
-
-        void collect(String name, Map<String, NDArray> out) {
-            c_attn.collect(name + ".c_attn", out);
-            c_proj.collect(name + ".c_proj", out);
         }
     }
 
@@ -357,11 +374,6 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
                     return x.mul(c.half).mul(inner.tanh().add(c.one));
             }
         }
-
-        void collect(String name, Map<String, NDArray> out) {
-            c_fc.collect(name + ".c_fc", out);
-            c_proj.collect(name + ".c_proj", out);
-        }
     }
 
     static final class Block {
@@ -370,9 +382,9 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         final LayerNorm ln_2;
         final Mlp mlp;
 
-        Block(String name, Gpt2Config config, WeightSource weights) {
+        Block(String name, int layer, Gpt2Config config, WeightSource weights) {
             ln_1 = new LayerNorm(name + ".ln_1", config, weights);
-            attn = new CausalSelfAttention(name + ".attn", config, weights);
+            attn = new CausalSelfAttention(name + ".attn", layer, config, weights);
             ln_2 = new LayerNorm(name + ".ln_2", config, weights);
             mlp = new Mlp(name + ".mlp", config, weights);
         }
@@ -380,13 +392,6 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         NDArray forward(NDArray x, NDArray bias, Constants c, boolean training) {
             x = x.add(attn.forward(ln_1.forward(x), bias, c, training)); // pre-LN residual, (B, T, C)
             return x.add(mlp.forward(ln_2.forward(x), c, training)); // (B, T, C)
-        }
-
-        void collect(String name, Map<String, NDArray> out) {
-            ln_1.collect(name + ".ln_1", out);
-            attn.collect(name + ".attn", out);
-            ln_2.collect(name + ".ln_2", out);
-            mlp.collect(name + ".mlp", out);
         }
     }
 
@@ -398,13 +403,13 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         final LayerNorm ln_f;
         final float embd_pdrop;
 
-        Gpt2Model(Gpt2Config config, WeightSource weights) {
-            wte = weights.take("wte.weight", config.vocab_size, config.n_embd);
-            wpe = weights.take("wpe.weight", config.n_positions, config.n_embd);
+        Gpt2Model(String name, Gpt2Config config, WeightSource weights) {
+            wte = weights.take(name + ".wte.weight", config.vocab_size, config.n_embd);
+            wpe = weights.take(name + ".wpe.weight", config.n_positions, config.n_embd);
             for (int i = 0; i < config.n_layer; i++) {
-                h.add(new Block("h." + i, config, weights));
+                h.add(new Block(name + ".h." + i, i, config, weights));
             }
-            ln_f = new LayerNorm("ln_f", config, weights);
+            ln_f = new LayerNorm(name + ".ln_f", config, weights);
             embd_pdrop = (float) config.embd_pdrop;
         }
 
@@ -418,15 +423,6 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
                 x = block.forward(x, bias, c, training);
             }
             return ln_f.forward(x); // (B, T, C)
-        }
-
-        void collect(String prefix, Map<String, NDArray> out) {
-            out.put(prefix + "wte.weight", wte);
-            out.put(prefix + "wpe.weight", wpe);
-            for (int i = 0; i < h.size(); i++) {
-                h.get(i).collect(prefix + "h." + i, out);
-            }
-            ln_f.collect(prefix + "ln_f", out);
         }
     }
 

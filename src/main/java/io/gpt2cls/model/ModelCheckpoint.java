@@ -26,13 +26,14 @@ import io.gpt2cls.tensors.Safetensors;
  *
  * <p>Reads Hub checkpoints ({@code h.0.attn.c_attn.weight}, {@code wte.weight}) and
  * {@code save_pretrained} ones ({@code transformer.}-prefixed + {@code score.weight}); writes the
- * latter. Pickle files are refused: loading them can run arbitrary code.
+ * latter, in module order. Pickle files are refused: loading them can run arbitrary code.
  */
 public final class ModelCheckpoint {
 
     public static final String CONFIG_FILE = "config.json";
     public static final String WEIGHTS_FILE = "model.safetensors";
     private static final String TRUNK_PREFIX = "transformer.";
+    private static final String SCORE_WEIGHT = "score.weight";
     private static final List<String> PICKLE_SUFFIXES = List.of(".bin", ".pt", ".pth", ".ckpt", ".pkl");
 
     private static final Logger LOG = Logger.getLogger(ModelCheckpoint.class);
@@ -67,18 +68,30 @@ public final class ModelCheckpoint {
         }
         Map<String, Safetensors.Tensor> byName = new LinkedHashMap<>();
         for (Map.Entry<String, Safetensors.Tensor> e : Safetensors.read(weightsFile).entrySet()) {
-            String name = e.getKey().startsWith(TRUNK_PREFIX) ? e.getKey().substring(TRUNK_PREFIX.length()) : e.getKey();
-            if (!Gpt2ForSequenceClassification.isIgnoredWeight(name) && !(newHead && name.equals("score.weight"))) {
+            String name = savePretrainedName(e.getKey());
+            if (!Gpt2ForSequenceClassification.isIgnoredWeight(e.getKey()) && !(newHead && name.equals(SCORE_WEIGHT))) {
                 byName.put(name, e.getValue());
             }
         }
         NDManager manager = parent.newSubManager();
+        Gpt2ForSequenceClassification model;
         try {
-            return Gpt2ForSequenceClassification.fromWeights(config, manager, new FileWeights(weightsFile, byName, manager, config));
+            model = new Gpt2ForSequenceClassification(config, manager, new FileWeights(weightsFile, byName, manager, config));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
+        Set<String> unused = new TreeSet<>(byName.keySet());
+        unused.removeAll(model.namedParameters().keySet());
+        if (!unused.isEmpty()) {
+            LOG.warnf("%s: ignoring %d tensors this model does not use: %s", weightsFile, unused.size(), unused);
+        }
+        return model;
+    }
+
+    /** A Hub name ({@code h.0.ln_1.weight}) under the trunk's prefix, as save_pretrained writes it. */
+    private static String savePretrainedName(String name) {
+        return name.startsWith(TRUNK_PREFIX) || name.equals(SCORE_WEIGHT) ? name : TRUNK_PREFIX + name;
     }
 
     /** Writes {@code config.json} and {@code model.safetensors} into {@code dir} (created if needed). */
@@ -109,13 +122,12 @@ public final class ModelCheckpoint {
         return "no " + WEIGHTS_FILE + " in " + dir;
     }
 
-    /** Hands out the file's tensors by name, checking shapes and reporting what is missing or unused. */
-    private static final class FileWeights implements Gpt2ForSequenceClassification.WeightSource {
+    /** Makes the model's weights from the file's tensors, checking names and shapes. */
+    private static final class FileWeights implements Gpt2ForSequenceClassification.WeightSource.Maker {
         private final Path file;
         private final Map<String, Safetensors.Tensor> tensors;
         private final NDManager manager;
         private final Gpt2Config config;
-        private final Set<String> used = new TreeSet<>();
 
         FileWeights(Path file, Map<String, Safetensors.Tensor> tensors, NDManager manager, Gpt2Config config) {
             this.file = file;
@@ -125,9 +137,9 @@ public final class ModelCheckpoint {
         }
 
         @Override
-        public NDArray take(String name, Shape shape) {
+        public NDArray make(String name, Shape shape) {
             Safetensors.Tensor tensor = tensors.get(name);
-            if (tensor == null && name.equals("score.weight")) {
+            if (tensor == null && name.equals(SCORE_WEIGHT)) {
                 LOG.infof("%s has no score.weight: initialising the classification head ~ N(0, %s) for %d labels",
                         file, config.initializer_range, config.numLabels());
                 float[] values = new float[Math.toIntExact(shape.size())];
@@ -138,24 +150,14 @@ public final class ModelCheckpoint {
                 return manager.create(values, shape);
             }
             if (tensor == null) {
-                throw new ModelFormatException(file + " has no tensor '" + name + "' (nor '" + TRUNK_PREFIX + name
+                throw new ModelFormatException(file + " has no tensor '" + name + "' (nor '" + name.substring(TRUNK_PREFIX.length())
                         + "'), which a GPT-2 of n_layer=" + config.n_layer + " needs; is config.json the one for these weights?");
             }
             if (!new Shape(tensor.shape()).equals(shape)) {
                 throw new ModelFormatException(file + ": tensor '" + name + "' has shape " + new Shape(tensor.shape())
                         + " but config.json implies " + shape + "; config.json and model.safetensors do not match");
             }
-            used.add(name);
             return Safetensors.toNDArray(tensor, manager, name);
-        }
-
-        @Override
-        public void checkAllUsed() {
-            Set<String> unused = new TreeSet<>(tensors.keySet());
-            unused.removeAll(used);
-            if (!unused.isEmpty()) {
-                LOG.warnf("%s: ignoring %d tensors this model does not use: %s", file, unused.size(), unused);
-            }
         }
     }
 }

@@ -33,6 +33,7 @@ public enum ModelPreset {
         config.n_head = heads;
         config.n_embd = width;
         config.n_positions = positions;
+        config.pad_token_id = config.eos_token_id; // GPT-2 has no pad token: batches are padded with <|endoftext|>
         config.setOther("_name_or_path", "random-" + id);
         config.setLabels(labels);
         return config;

@@ -31,6 +31,7 @@ public final class Gpt2TokenizerBuilder {
 
     public static final String END_OF_TEXT = "<|endoftext|>";
     public static final int END_OF_TEXT_ID = 50256;
+    /** GPT-2's n_positions: the longest input of the Hub's GPT-2 models, which a bare GPT-2 tokenizer records. */
     public static final int MODEL_MAX_LENGTH = 1024;
     private static final String RANKS_RESOURCE = "/com/knuddels/jtokkit/r50k_base.tiktoken";
 
@@ -40,13 +41,14 @@ public final class Gpt2TokenizerBuilder {
 
     /**
      * Writes {@code tokenizer.json}, {@code tokenizer_config.json} and {@code special_tokens_map.json}
-     * into {@code dir}, so {@code AutoTokenizer.from_pretrained(dir)} loads it.
+     * into {@code dir}, so {@code AutoTokenizer.from_pretrained(dir)} loads it: GPT-2's tokenizer as
+     * the Hub ships it (1024 tokens, cut on the right), with {@code <|endoftext|>} as its pad token.
      */
     public static Path writeTo(Path dir) throws IOException {
         Files.createDirectories(dir);
         Path tokenizerJson = dir.resolve(TextTokenizer.TOKENIZER_FILE);
         Files.writeString(tokenizerJson, JSON.writeValueAsString(tokenizerJson()));
-        writeCompanionFiles(dir);
+        TokenizerFiles.forModel(tokenizerJson, END_OF_TEXT_ID, new Truncation(MODEL_MAX_LENGTH, TruncationSide.RIGHT)).writeTo(dir);
         return tokenizerJson;
     }
 
@@ -79,19 +81,19 @@ public final class Gpt2TokenizerBuilder {
         return cached(Path.of(System.getProperty("java.io.tmpdir"), "gpt2cls", "gpt2-tokenizer"));
     }
 
-    /** {@code tokenizer_config.json} and {@code special_tokens_map.json}: GPT-2 with its end-of-text token as pad. */
-    public static void writeCompanionFiles(Path dir) throws IOException {
-        ObjectNode special = JSON.createObjectNode();
-        special.put("bos_token", END_OF_TEXT).put("eos_token", END_OF_TEXT)
-                .put("unk_token", END_OF_TEXT).put("pad_token", END_OF_TEXT);
-        Files.writeString(dir.resolve("special_tokens_map.json"), JSON.writeValueAsString(special));
-        ObjectNode config = special.deepCopy();
+    /**
+     * GPT-2's own {@code tokenizer_config.json} keys, as {@code GPT2TokenizerFast.save_pretrained}
+     * writes them; {@link TokenizerFiles} adds the ones that depend on the model.
+     */
+    static ObjectNode tokenizerConfig() {
+        ObjectNode config = JSON.createObjectNode();
         config.put("tokenizer_class", "GPT2Tokenizer")
-                .put("model_max_length", MODEL_MAX_LENGTH)
+                .put("bos_token", END_OF_TEXT)
+                .put("eos_token", END_OF_TEXT)
+                .put("unk_token", END_OF_TEXT)
                 .put("add_prefix_space", false)
-                .put("clean_up_tokenization_spaces", false)
-                .put("padding_side", "right");
-        Files.writeString(dir.resolve("tokenizer_config.json"), JSON.writeValueAsString(config));
+                .put("clean_up_tokenization_spaces", false);
+        return config;
     }
 
     static ObjectNode tokenizerJson() throws IOException {

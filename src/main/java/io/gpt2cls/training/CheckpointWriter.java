@@ -10,13 +10,12 @@ import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
-import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
-import io.gpt2cls.tokenizer.TextTokenizer;
-import io.gpt2cls.tokenizer.TruncationSide;
+import io.gpt2cls.tokenizer.TokenizerFiles;
 
 /**
  * Writes checkpoints in the Hugging Face layout that {@code from_pretrained} loads: config.json,
- * model.safetensors, tokenizer.json (+ tokenizer_config.json, special_tokens_map.json),
+ * model.safetensors, tokenizer.json (+ tokenizer_config.json, special_tokens_map.json, consistent
+ * with config.json and with how the training texts were cut; see {@link TokenizerFiles}),
  * trainer_state.json and training_args.json.
  *
  * <p>Each checkpoint and the final model is a set published through the {@link ArtifactStore}, with
@@ -25,18 +24,15 @@ import io.gpt2cls.tokenizer.TruncationSide;
 public final class CheckpointWriter {
 
     static final String ARGS_FILE = "training_args.json";
-    private static final List<String> COMPANION_FILES = List.of("tokenizer_config.json", "special_tokens_map.json");
 
     private final ArtifactStore store;
     private final Location output;
-    private final Path tokenizerFile;
-    private final TruncationSide truncationSide;
+    private final TokenizerFiles tokenizerFiles;
 
-    public CheckpointWriter(ArtifactStore store, Location output, Path tokenizerFile, TruncationSide truncationSide) {
+    public CheckpointWriter(ArtifactStore store, Location output, TokenizerFiles tokenizerFiles) {
         this.store = store;
         this.output = output;
-        this.tokenizerFile = tokenizerFile;
-        this.truncationSide = truncationSide;
+        this.tokenizerFiles = tokenizerFiles;
     }
 
     /** Where checkpoints and the final model go, as the user named it. */
@@ -75,17 +71,7 @@ public final class CheckpointWriter {
     private void writeFiles(Gpt2ForSequenceClassification model, TrainerState state, TrainingArguments args, Path dir)
             throws IOException {
         ModelCheckpoint.save(model, dir);
-        Files.copy(tokenizerFile, dir.resolve(TextTokenizer.TOKENIZER_FILE));
-        for (String name : COMPANION_FILES) {
-            Path source = tokenizerFile.resolveSibling(name);
-            if (Files.exists(source)) {
-                Files.copy(source, dir.resolve(name));
-            }
-        }
-        if (!Files.exists(dir.resolve("tokenizer_config.json"))) {
-            Gpt2TokenizerBuilder.writeCompanionFiles(dir);
-        }
-        truncationSide.writeTo(dir);
+        tokenizerFiles.writeTo(dir);
         state.write(dir);
         Files.writeString(dir.resolve(ARGS_FILE), TrainerState.JSON.writeValueAsString(args));
     }

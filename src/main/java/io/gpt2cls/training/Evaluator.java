@@ -12,25 +12,41 @@ public final class Evaluator {
 
     private Evaluator() {}
 
-    public static ClassificationMetrics evaluate(Gpt2ForSequenceClassification model, LabeledSequences data, int batchSize) {
+    /**
+     * One evaluation: each row's label probabilities, in the rows' own order (a prepared test split
+     * keeps the order of its accepted source rows), and the metrics they score to. Serving the saved
+     * model on the same texts gives the same probabilities.
+     */
+    public record Evaluation(float[][] probabilities, ClassificationMetrics metrics) {
+
+        /** The label id predicted for {@code row}: the most probable one. */
+        public int predicted(int row) {
+            return argmax(probabilities[row]);
+        }
+    }
+
+    public static Evaluation evaluate(Gpt2ForSequenceClassification model, LabeledSequences data, int batchSize) {
         int[] actual = new int[data.size()];
         int[] predicted = new int[data.size()];
+        float[][] probabilities = new float[data.size()][];
         double lossSum = 0;
         int padId = model.config.pad_token_id;
         for (int[] rows : BatchPlan.evaluation(data, batchSize)) {
-            float[][] probabilities;
+            float[][] batch;
             try (NDManager step = model.manager().newSubManager()) {
-                probabilities = model.probabilities(BatchPlan.batch(data, rows, padId), step);
+                batch = model.probabilities(BatchPlan.batch(data, rows, padId), step);
             }
             for (int i = 0; i < rows.length; i++) {
                 int label = data.label(rows[i]);
+                probabilities[rows[i]] = batch[i];
                 actual[rows[i]] = label;
-                predicted[rows[i]] = argmax(probabilities[i]);
-                lossSum -= Math.log(Math.max(probabilities[i][label], Float.MIN_NORMAL));
+                predicted[rows[i]] = argmax(batch[i]);
+                lossSum -= Math.log(Math.max(batch[i][label], Float.MIN_NORMAL));
             }
         }
         List<String> labels = model.config.labels();
-        return ClassificationMetrics.compute(actual, predicted, data.size() == 0 ? 0 : lossSum / data.size(), labels);
+        double loss = data.size() == 0 ? 0 : lossSum / data.size();
+        return new Evaluation(probabilities, ClassificationMetrics.compute(actual, predicted, loss, labels));
     }
 
     private static int argmax(float[] values) {

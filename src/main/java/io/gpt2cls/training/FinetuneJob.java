@@ -21,6 +21,8 @@ import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
+import io.gpt2cls.tokenizer.TokenizerFiles;
+import io.gpt2cls.tokenizer.Truncation;
 import io.gpt2cls.tokenizer.TruncationSide;
 
 /**
@@ -54,30 +56,50 @@ public final class FinetuneJob {
         }
         try (NDManager root = NDManager.newBaseManager();
              Gpt2ForSequenceClassification model = initialModel(spec, labels, root)) {
-            int maxLength = dataset.manifest().maxLength();
-            if (maxLength > model.config.n_positions) {
-                throw new TrainingException("dataset " + spec.dataset() + " was prepared with max_length " + maxLength
+            Truncation truncation = new Truncation(dataset.manifest().maxLength(),
+                    TruncationSide.parse(dataset.manifest().truncationSide()));
+            if (truncation.maxLength() > model.config.n_positions) {
+                throw new TrainingException("dataset " + spec.dataset() + " was prepared with max_length " + truncation.maxLength()
                         + " but the model has n_positions " + model.config.n_positions + "; prepare again with max_length <= "
                         + model.config.n_positions);
             }
             LabeledSequences train = dataset.split(Manifest.TRAIN);
             Manifest.SplitStats test = dataset.manifest().splits().get(Manifest.TEST);
             LabeledSequences eval = test != null && test.rows() > 0 ? dataset.split(Manifest.TEST) : null;
-            return new Trainer(model, spec.args(), train, eval, new CheckpointWriter(store, spec.output(), tokenizerFile,
-                    TruncationSide.parse(dataset.manifest().truncationSide()))).train();
+            // The checkpoint's tokenizer cuts texts as the dataset was cut, so classify sees what training saw.
+            TokenizerFiles tokenizerFiles = TokenizerFiles.forModel(tokenizerFile, model.config.pad_token_id, truncation);
+            return new Trainer(model, spec.args(), train, eval, new CheckpointWriter(store, spec.output(), tokenizerFiles)).train();
         }
     }
 
     private static Gpt2ForSequenceClassification initialModel(Spec spec, List<String> labels, NDManager root) throws IOException {
         if (spec.baseModel() != null) {
             LOG.infof("fine-tuning %s for labels %s", spec.baseModel(), labels);
-            return ModelCheckpoint.load(spec.baseModel(), root, labels);
+            Gpt2ForSequenceClassification model = ModelCheckpoint.load(spec.baseModel(), root, labels);
+            if (model.config.pad_token_id == null) {
+                choosePadToken(model.config, spec.baseModel());
+            }
+            return model;
         }
         ModelPreset preset = ModelPreset.byId(spec.preset() == null ? "tiny" : spec.preset());
         Gpt2Config config = preset.config(labels);
         LOG.infof("training a fresh %s GPT-2 (%d layers, %d heads, width %d) for labels %s",
                 preset.id, config.n_layer, config.n_head, config.n_embd, labels);
         return Gpt2ForSequenceClassification.randomInit(config, root, spec.initSeed());
+    }
+
+    /**
+     * Batches need a pad id and a base model (a Hub GPT-2) may have none: pad with its end-of-text
+     * token, as GPT-2 fine-tuning recipes do, and say so; the checkpoint records the choice.
+     */
+    private static void choosePadToken(Gpt2Config config, Path baseModel) {
+        if (config.eos_token_id == null) {
+            throw new TrainingException(baseModel.resolve(ModelCheckpoint.CONFIG_FILE) + " has neither pad_token_id nor"
+                    + " eos_token_id; set pad_token_id to the id of the token batches are padded with");
+        }
+        config.pad_token_id = config.eos_token_id;
+        LOG.warnf("%s has no pad_token_id: padding with eos_token_id %d, and writing pad_token_id %d into the checkpoint",
+                baseModel.resolve(ModelCheckpoint.CONFIG_FILE), config.eos_token_id, config.pad_token_id);
     }
 
     private static Path tokenizerFile(Spec spec) throws IOException {

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.jboss.logging.Logger;
 
@@ -43,8 +44,18 @@ public final class Trainer {
         void afterUpdate(TrainerState state);
     }
 
+    /**
+     * @param finalEvaluation the evaluation of the final model (the best checkpoint's with
+     *     load_best_model_at_end, else the last epoch's), or null without evaluation
+     */
     public record Result(TrainerState state, double trainLoss, Duration runtime, double samplesPerSecond,
-                         double tokensPerSecond, ClassificationMetrics finalMetrics, Location output) {}
+                         double tokensPerSecond, Evaluator.Evaluation finalEvaluation, Location output) {
+
+        /** The final model's metrics, or null without evaluation. */
+        public ClassificationMetrics finalMetrics() {
+            return finalEvaluation == null ? null : finalEvaluation.metrics();
+        }
+    }
 
     /**
      * @param eval rows to evaluate on every epoch, or null
@@ -54,7 +65,17 @@ public final class Trainer {
                    LabeledSequences eval, CheckpointWriter checkpoints) {
         args.validate();
         if (train.size() == 0) {
-            throw new IllegalArgumentException("the training split is empty");
+            throw new TrainingException("the training split is empty");
+        }
+        if (model.config.pad_token_id == null) {
+            throw new TrainingException("the model's config has no pad_token_id; batches of different lengths need one");
+        }
+        if (eval != null) {
+            Set<String> logged = ClassificationMetrics.compute(new int[0], new int[0], 0, model.config.labels()).asLogEntry().keySet();
+            if (!logged.contains(args.bestModelMetric())) {
+                throw new TrainingException("metric_for_best_model '" + args.metric_for_best_model + "' is not a metric the"
+                        + " evaluation logs; choose one of " + logged + " (with or without the eval_ prefix)");
+            }
         }
         this.model = model;
         this.args = args;
@@ -92,8 +113,8 @@ public final class Trainer {
                 args.learning_rate, schedule.warmupSteps(), args.weight_decay);
 
         Progress progress = new Progress(totalUpdates);
-        ClassificationMetrics lastMetrics = null;
-        ClassificationMetrics bestMetrics = null;
+        Evaluator.Evaluation lastEvaluation = null;
+        Evaluator.Evaluation bestEvaluation = null;
         double lossSum = 0;
         int padId = model.config.pad_token_id;
         try (AdamW optimizer = new AdamW(params, model.manager(), args)) {
@@ -128,9 +149,9 @@ public final class Trainer {
                     listener.afterUpdate(state);
                 }
                 String bestBefore = state.best_model_checkpoint;
-                lastMetrics = endOfEpoch(state, epoch);
+                lastEvaluation = endOfEpoch(state, epoch);
                 if (state.best_model_checkpoint != null && !state.best_model_checkpoint.equals(bestBefore)) {
-                    bestMetrics = lastMetrics;
+                    bestEvaluation = lastEvaluation;
                 }
             }
         }
@@ -147,11 +168,11 @@ public final class Trainer {
         summary.put("epoch", state.epoch);
         summary.put("step", state.global_step);
         state.log_history.add(summary);
-        ClassificationMetrics finalMetrics = lastMetrics;
+        Evaluator.Evaluation finalEvaluation = lastEvaluation;
         Location finalWeights = null;
         if (checkpoints != null && args.load_best_model_at_end && state.best_model_checkpoint != null) {
             finalWeights = Location.parse(state.best_model_checkpoint);
-            finalMetrics = bestMetrics;
+            finalEvaluation = bestEvaluation;
             LOG.infof("load_best_model_at_end: the final model is %s (%s %.4f)", finalWeights,
                     args.metric_for_best_model, state.best_metric);
         }
@@ -163,7 +184,7 @@ public final class Trainer {
                 progress.tokens / seconds, progress.samples / seconds,
                 checkpoints == null ? "" : "; model written to " + checkpoints.output());
         return new Result(state, lossSum / state.global_step, runtime, progress.samples / seconds,
-                progress.tokens / seconds, finalMetrics, checkpoints == null ? null : checkpoints.output());
+                progress.tokens / seconds, finalEvaluation, checkpoints == null ? null : checkpoints.output());
     }
 
     /** One micro-batch: forward with dropout, mean cross-entropy / accumulation steps, backward. */
@@ -180,11 +201,12 @@ public final class Trainer {
         }
     }
 
-    private ClassificationMetrics endOfEpoch(TrainerState state, int epoch) throws IOException {
-        ClassificationMetrics metrics = null;
+    private Evaluator.Evaluation endOfEpoch(TrainerState state, int epoch) throws IOException {
+        Evaluator.Evaluation evaluation = null;
         if (eval != null && args.eval_strategy.equals("epoch")) {
             long start = System.nanoTime();
-            metrics = Evaluator.evaluate(model, eval, args.per_device_eval_batch_size);
+            evaluation = Evaluator.evaluate(model, eval, args.per_device_eval_batch_size);
+            ClassificationMetrics metrics = evaluation.metrics();
             double seconds = (System.nanoTime() - start) / 1e9;
             Map<String, Object> entry = new LinkedHashMap<>(metrics.asLogEntry());
             entry.put("eval_runtime", round(seconds));
@@ -196,8 +218,8 @@ public final class Trainer {
         }
         if (checkpoints != null && args.save_strategy.equals("epoch")) {
             String name = "checkpoint-" + state.global_step;
-            if (metrics != null) {
-                double value = metrics.metric(args.metric_for_best_model);
+            if (evaluation != null) {
+                double value = evaluation.metrics().metric(args.bestModelMetric());
                 boolean better = state.best_metric == null
                         || (args.greaterIsBetter() ? value > state.best_metric : value < state.best_metric);
                 if (better) {
@@ -208,7 +230,7 @@ public final class Trainer {
             Location written = checkpoints.writeCheckpoint(model, state, args);
             LOG.infof("saved %s", written);
         }
-        return metrics;
+        return evaluation;
     }
 
     private static double round(double value) {

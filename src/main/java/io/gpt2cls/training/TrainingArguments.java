@@ -33,6 +33,10 @@ public class TrainingArguments {
     @JsonProperty("save_strategy") public String save_strategy = "epoch";
     /** Batch rows of similar length together, so dynamic padding wastes less compute. */
     @JsonProperty("group_by_length") public boolean group_by_length = false;
+    /**
+     * The evaluation metric that picks the best checkpoint: loss, accuracy, macro_f1 or f1_LABEL, with
+     * or without the eval_ prefix (Trainer adds it). Higher is better unless it names a loss.
+     */
     @JsonProperty("metric_for_best_model") public String metric_for_best_model = "eval_loss";
     /** Write the best checkpoint's weights (by metric_for_best_model), not the last ones, as the final model. */
     @JsonProperty("load_best_model_at_end") public boolean load_best_model_at_end = false;
@@ -53,16 +57,23 @@ public class TrainingArguments {
         require(save_strategy.equals("epoch") || save_strategy.equals("no"), "save_strategy must be 'epoch' or 'no'");
         require(!load_best_model_at_end || (eval_strategy.equals("epoch") && save_strategy.equals("epoch")),
                 "load_best_model_at_end needs eval_strategy and save_strategy 'epoch'");
-        require(metric_for_best_model.startsWith("eval_"), "metric_for_best_model must name an eval metric, e.g. eval_loss or eval_accuracy");
+        require(metric_for_best_model != null && !metric_for_best_model.isBlank(),
+                "metric_for_best_model must name an evaluation metric, e.g. loss or accuracy");
     }
 
+    /** The key of {@code metric_for_best_model} in the evaluation's log entry, as Trainer reads it. */
+    String bestModelMetric() {
+        return metric_for_best_model.startsWith("eval_") ? metric_for_best_model : "eval_" + metric_for_best_model;
+    }
+
+    /** Trainer's greater_is_better default: every metric but a loss improves upwards. */
     boolean greaterIsBetter() {
         return !metric_for_best_model.endsWith("loss");
     }
 
     private static void require(boolean ok, String message) {
         if (!ok) {
-            throw new IllegalArgumentException("training argument: " + message);
+            throw new TrainingException("training argument: " + message);
         }
     }
 }

@@ -10,9 +10,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -150,6 +154,168 @@ class ModelCheckpointTest {
         Files.write(dir.resolve("model.safetensors"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
         TensorFormatException e = assertThrows(TensorFormatException.class, () -> ModelCheckpoint.load(dir, root));
         assertTrue(e.getMessage().contains("truncated or corrupt"), e.getMessage());
+    }
+
+    /** The keys transformers 4.46's save_pretrained writes for a GPT2ForSequenceClassification (to_diff_dict). */
+    static final Set<String> SAVE_PRETRAINED_KEYS = Set.of(
+            // GPT2Config's own keys: not PretrainedConfig keys, so the diff keeps them even at their defaults
+            "vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "activation_function",
+            "resid_pdrop", "embd_pdrop", "attn_pdrop", "layer_norm_epsilon", "initializer_range", "summary_type",
+            "summary_use_proj", "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
+            "scale_attn_weights", "use_cache", "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn",
+            // PretrainedConfig keys whose values differ from PretrainedConfig()'s
+            "bos_token_id", "eos_token_id", "pad_token_id", "id2label", "label2id", "problem_type", "torch_dtype",
+            "architectures", "_name_or_path",
+            // always written by to_dict
+            "model_type", "transformers_version");
+
+    @Test
+    void configJsonHasExactlyTheKeysSavePretrainedWritesSortedAsPythonSortsThem(@TempDir Path dir) throws Exception {
+        try (Gpt2ForSequenceClassification model = Gpt2ForSequenceClassification.randomInit(
+                ModelPreset.TINY.config(List.of("a", "b", "c")), root, 1)) {
+            ModelCheckpoint.save(model, dir);
+        }
+        JsonNode config = new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+        List<String> keys = new ArrayList<>();
+        config.fieldNames().forEachRemaining(keys::add);
+        assertEquals(new TreeSet<>(SAVE_PRETRAINED_KEYS), new TreeSet<>(keys));
+        assertEquals(keys.stream().sorted().toList(), keys, "json.dumps(sort_keys=True) order");
+        assertEquals(Gpt2Config.TRANSFORMERS_VERSION, config.path("transformers_version").asText());
+        assertTrue(config.path("n_inner").isNull() && config.path("summary_activation").isNull());
+        assertEquals("cls_index", config.path("summary_type").asText());
+        assertEquals(0.1, config.path("summary_first_dropout").asDouble());
+        assertTrue(config.path("summary_use_proj").asBoolean() && config.path("summary_proj_to_labels").asBoolean());
+        assertTrue(config.path("scale_attn_weights").asBoolean() && config.path("use_cache").asBoolean());
+        assertFalse(config.path("scale_attn_by_inverse_layer_idx").asBoolean() || config.path("reorder_and_upcast_attn").asBoolean());
+        assertEquals(50256, config.path("pad_token_id").asInt(), "a preset pads with <|endoftext|>");
+    }
+
+    @Test
+    void aBaseSavedAsLmHeadModelIsSavedAsTheSequenceClassifier(@TempDir Path dir) throws Exception {
+        Path base = dir.resolve("base");
+        Files.createDirectories(base);
+        Files.copy(FIXTURE_MODEL.resolve("model.safetensors"), base.resolve("model.safetensors"));
+        Files.writeString(base.resolve("config.json"), Files.readString(FIXTURE_MODEL.resolve("config.json"))
+                .replace("\"GPT2ForSequenceClassification\"", "\"GPT2LMHeadModel\""));
+        try (Gpt2ForSequenceClassification model = ModelCheckpoint.load(base, root)) {
+            ModelCheckpoint.save(model, dir.resolve("saved"));
+        }
+        JsonNode config = new ObjectMapper().readTree(dir.resolve("saved/config.json").toFile());
+        assertEquals(List.of("GPT2ForSequenceClassification"),
+                List.of(new ObjectMapper().treeToValue(config.path("architectures"), String[].class)));
+        assertEquals(64, config.path("n_ctx").asInt(), "keys we do not use are kept");
+    }
+
+    /** Reads model.safetensors with nothing but NIO and JSON, as the format's specification describes it. */
+    static Map<String, float[]> readSafetensorsIndependently(Path file, Map<String, String> metadata) throws Exception {
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int headerLength = Math.toIntExact(buffer.getLong(0));
+        JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, headerLength, java.nio.charset.StandardCharsets.UTF_8));
+        Map<String, float[]> tensors = new LinkedHashMap<>();
+        long expectedStart = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            if (entry.getKey().equals("__metadata__")) {
+                entry.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                continue;
+            }
+            assertEquals("F32", entry.getValue().path("dtype").asText(), entry.getKey());
+            long start = entry.getValue().path("data_offsets").get(0).asLong();
+            long end = entry.getValue().path("data_offsets").get(1).asLong();
+            assertEquals(expectedStart, start, "tensors are stored back to back: " + entry.getKey());
+            long elements = 1;
+            for (JsonNode d : entry.getValue().path("shape")) {
+                elements *= d.asLong();
+            }
+            assertEquals(elements * 4, end - start, entry.getKey());
+            float[] values = new float[Math.toIntExact(elements)];
+            buffer.position(8 + headerLength + Math.toIntExact(start));
+            buffer.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+            tensors.put(entry.getKey(), values);
+            expectedStart = end;
+        }
+        assertEquals(bytes.length, 8 + headerLength + expectedStart, "no bytes after the last tensor");
+        return tensors;
+    }
+
+    @Test
+    void savedWeightsReadBackWithAnIndependentReaderAreTheModelsParametersInModuleOrder(@TempDir Path dir) throws Exception {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        try (Gpt2ForSequenceClassification model = Gpt2ForSequenceClassification.randomInit(
+                ModelPreset.TINY.config(List.of("a", "b")), root, 5)) {
+            ModelCheckpoint.save(model, dir);
+            Map<String, float[]> read = readSafetensorsIndependently(dir.resolve("model.safetensors"), metadata);
+            List<String> moduleOrder = new ArrayList<>(List.of("transformer.wte.weight", "transformer.wpe.weight"));
+            for (int layer = 0; layer < 2; layer++) {
+                for (String weight : List.of("ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias",
+                        "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight",
+                        "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias")) {
+                    moduleOrder.add("transformer.h." + layer + "." + weight);
+                }
+            }
+            moduleOrder.addAll(List.of("transformer.ln_f.weight", "transformer.ln_f.bias", "score.weight"));
+            assertEquals(moduleOrder, new ArrayList<>(model.namedParameters().keySet()));
+            assertEquals(moduleOrder, new ArrayList<>(read.keySet()));
+            for (String name : moduleOrder) {
+                assertArrayEquals(model.namedParameters().get(name).toFloatArray(), read.get(name), 0f, name);
+            }
+        }
+        assertEquals("pt", metadata.get("format"), "transformers refuses safetensors files without format pt");
+    }
+
+    /**
+     * Rewrites the fixture with every layer's query projection (the first n_embd columns of c_attn)
+     * multiplied by {@code factor(layer)}, and with {@code configEdit} applied to config.json.
+     */
+    static void scaleQueries(Path to, java.util.function.IntToDoubleFunction factor,
+                             java.util.function.UnaryOperator<String> configEdit) throws Exception {
+        Files.createDirectories(to);
+        Files.writeString(to.resolve("config.json"), configEdit.apply(Files.readString(FIXTURE_MODEL.resolve("config.json"))));
+        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+        Safetensors.read(FIXTURE_MODEL.resolve("model.safetensors")).forEach((name, t) -> {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("transformer\\.h\\.(\\d+)\\.attn\\.c_attn\\.(weight|bias)").matcher(name);
+            if (!m.matches()) {
+                tensors.put(name, t);
+                return;
+            }
+            float f = (float) factor.applyAsDouble(Integer.parseInt(m.group(1)));
+            int columns = Math.toIntExact(t.shape()[t.shape().length - 1]); // 3 * n_embd; queries come first
+            float[] values = new float[t.data().remaining() / 4];
+            t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+            for (int i = 0; i < values.length; i++) {
+                if (i % columns < columns / 3) {
+                    values[i] *= f;
+                }
+            }
+            ByteBuffer out = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            out.asFloatBuffer().put(values);
+            tensors.put(name, new Safetensors.Tensor("F32", t.shape(), out));
+        });
+        Safetensors.write(to.resolve("model.safetensors"), tensors, Map.of());
+    }
+
+    @Test
+    void scaleAttnWeightsFalseSkipsTheDivisionBySqrtHeadSize(@TempDir Path dir) throws Exception {
+        double sqrtHeadSize = Math.sqrt(32 / 4);
+        scaleQueries(dir, layer -> 1 / sqrtHeadSize, c -> c.replace("\"scale_attn_weights\": true", "\"scale_attn_weights\": false"));
+        assertArrayEquals(logits(FIXTURE_MODEL), logits(dir), 1e-5f);
+    }
+
+    @Test
+    void scaleAttnByInverseLayerIdxDividesLayerIScoresByIPlusOne(@TempDir Path dir) throws Exception {
+        scaleQueries(dir, layer -> layer + 1, c -> c.replace("\"scale_attn_by_inverse_layer_idx\": false",
+                "\"scale_attn_by_inverse_layer_idx\": true"));
+        assertArrayEquals(logits(FIXTURE_MODEL), logits(dir), 1e-5f);
+    }
+
+    @Test
+    void problemTypesOtherThanSingleLabelAreRefused(@TempDir Path dir) throws Exception {
+        Files.copy(FIXTURE_MODEL.resolve("model.safetensors"), dir.resolve("model.safetensors"));
+        Files.writeString(dir.resolve("config.json"), Files.readString(FIXTURE_MODEL.resolve("config.json"))
+                .replace("single_label_classification", "multi_label_classification"));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelCheckpoint.load(dir, root));
+        assertTrue(e.getMessage().contains("multi_label_classification"), e.getMessage());
     }
 
     @Test

@@ -28,6 +28,8 @@ import io.gpt2cls.runtime.NativeRuntime;
 import io.gpt2cls.storage.LocalStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.tokenizer.TokenizerFiles;
+import io.gpt2cls.tokenizer.Truncation;
 import io.gpt2cls.tokenizer.TruncationSide;
 
 class TrainerTest {
@@ -55,6 +57,11 @@ class TrainerTest {
         args.warmup_ratio = 0.1;
         args.logging_steps = 4;
         return args;
+    }
+
+    /** GPT-2's tokenizer files for the synthetic model (pad 99, rows of at most 32 tokens). */
+    static TokenizerFiles gpt2Files(Path tokenizer) throws java.io.IOException {
+        return TokenizerFiles.forModel(tokenizer, 99, new Truncation(32, TruncationSide.RIGHT));
     }
 
     static Gpt2ForSequenceClassification tiny(double dropout) {
@@ -144,7 +151,7 @@ class TrainerTest {
         TrainingArguments args = quickArgs();
         args.num_train_epochs = 2;
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-            Trainer.Result result = new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(new LocalStore(), Location.of(out), tokenizer, TruncationSide.RIGHT)).train();
+            Trainer.Result result = new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(new LocalStore(), Location.of(out), gpt2Files(tokenizer))).train();
             for (String name : List.of("checkpoint-12", "checkpoint-24", ".")) {
                 Path d = out.resolve(name);
                 for (String file : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
@@ -199,13 +206,77 @@ class TrainerTest {
                 }
             };
             try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-                new Trainer(model, args, TRAIN, flipped, new CheckpointWriter(new LocalStore(), Location.of(out), tokenizer, TruncationSide.RIGHT)).train();
+                new Trainer(model, args, TRAIN, flipped, new CheckpointWriter(new LocalStore(), Location.of(out), gpt2Files(tokenizer))).train();
             }
             TrainerState state = TrainerState.read(out);
             assertTrue(state.best_model_checkpoint.endsWith("checkpoint-12"), "the setup needs a best epoch before the last");
             Path expected = loadBest ? Path.of(state.best_model_checkpoint) : out.resolve("checkpoint-36");
             assertArrayEquals(Files.readAllBytes(expected.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")),
                     "final model of load_best_model_at_end=" + loadBest + " is " + expected.getFileName());
+        }
+    }
+
+    @Test
+    void bestModelCheckpointIsTheLocationAsTheUserGaveTheOutput(@TempDir Path dir) throws Exception {
+        Path tokenizer = Gpt2TokenizerBuilder.writeTo(dir.resolve("tok"));
+        String output = dir.resolve("run").toUri().toString(); // file:///..., not the path the store writes to
+        TrainingArguments args = quickArgs();
+        args.num_train_epochs = 1;
+        args.load_best_model_at_end = true;
+        try (Gpt2ForSequenceClassification model = tiny(0.1)) {
+            new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(new LocalStore(), Location.parse(output), gpt2Files(tokenizer))).train();
+        }
+        String expected = Location.parse(output).resolve("checkpoint-12").toString();
+        assertTrue(expected.startsWith("file:"), expected);
+        assertEquals(expected, TrainerState.read(dir.resolve("run")).best_model_checkpoint);
+        assertEquals(expected, TrainerState.read(dir.resolve("run/checkpoint-12")).best_model_checkpoint);
+    }
+
+    @Test
+    void metricForBestModelNamesTheMetricWithOrWithoutTheEvalPrefix(@TempDir Path dir) throws Exception {
+        Path tokenizer = Gpt2TokenizerBuilder.writeTo(dir.resolve("tok"));
+        List<TrainerState> states = new ArrayList<>();
+        for (String metric : List.of("accuracy", "eval_accuracy")) {
+            TrainingArguments args = quickArgs();
+            args.metric_for_best_model = metric;
+            Path out = dir.resolve(metric);
+            try (Gpt2ForSequenceClassification model = tiny(0.1)) {
+                new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(new LocalStore(), Location.of(out), gpt2Files(tokenizer))).train();
+            }
+            states.add(TrainerState.read(out));
+        }
+        double bestAccuracy = states.get(0).log_history.stream().filter(e -> e.containsKey("eval_accuracy"))
+                .mapToDouble(e -> (Double) e.get("eval_accuracy")).max().orElseThrow();
+        assertEquals(bestAccuracy, states.get(0).best_metric, "accuracy: greater is better");
+        assertEquals(states.get(1).best_metric, states.get(0).best_metric);
+        assertEquals(Path.of(states.get(1).best_model_checkpoint).getFileName(), Path.of(states.get(0).best_model_checkpoint).getFileName());
+    }
+
+    @Test
+    void anUnknownMetricForBestModelIsRefusedBeforeTraining() {
+        TrainingArguments args = quickArgs();
+        args.metric_for_best_model = "precision";
+        try (Gpt2ForSequenceClassification model = tiny(0.1)) {
+            TrainingException e = org.junit.jupiter.api.Assertions.assertThrows(TrainingException.class,
+                    () -> new Trainer(model, args, TRAIN, EVAL, null));
+            assertTrue(e.getMessage().contains("eval_accuracy") && e.getMessage().contains("eval_f1_high"), e.getMessage());
+        }
+    }
+
+    @Test
+    void evaluationExposesEachRowsProbabilitiesInRowOrder() throws Exception {
+        try (Gpt2ForSequenceClassification model = tiny(0.0)) {
+            Evaluator.Evaluation evaluation = Evaluator.evaluate(model, EVAL, 3);
+            assertEquals(EVAL.size(), evaluation.probabilities().length);
+            long correct = 0;
+            for (int row = 0; row < EVAL.size(); row++) {
+                TokenBatch alone = BatchPlan.batch(EVAL, new int[] {row}, 99);
+                try (NDManager step = root.newSubManager()) {
+                    assertArrayEquals(model.probabilities(alone, step)[0], evaluation.probabilities()[row], 1e-5f, "row " + row);
+                }
+                correct += evaluation.predicted(row) == EVAL.label(row) ? 1 : 0;
+            }
+            assertEquals((double) correct / EVAL.size(), evaluation.metrics().accuracy(), 1e-12);
         }
     }
 
