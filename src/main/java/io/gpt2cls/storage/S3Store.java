@@ -70,12 +70,14 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * Sets under S3 prefixes, with the protocol of {@link ArtifactStore}: a set is the objects directly
  * under {@code s3://bucket/key/}; readers trust it only when its commit object is there.
  *
- * <p><b>Publishing</b> ({@link Staging#commit()}): list the prefix; delete the old commit object if
- * there is one (readers now see nothing, never a mix); upload every other staged file (files of
+ * <p><b>Publishing</b> ({@link Staging#commit()}): list the prefix; if a set is committed there,
+ * write the hidden marker {@code .<commit object>.replacing} and delete the old commit object
+ * (readers now see nothing, never a mix); upload every other staged file (files of
  * {@link S3Settings#multipartThreshold()} bytes and more in parts, several at a time); upload the
- * commit object last; then delete the objects of the old set that the new one does not have. A
- * publish that dies on the way leaves no commit object, so the set is absent until a publish
- * completes; its unfinished multipart uploads are aborted when possible.
+ * commit object last; then delete the objects of the old set that the new one does not have, and
+ * the marker. A publish that dies on the way leaves no commit object, so the set is absent until a
+ * publish completes; the marker tells that later publish to remove the old set's leftovers. Unfinished
+ * multipart uploads are aborted when possible.
  *
  * <p><b>Reading</b>: downloads stream into a local cache keyed by ETag ({@link ObjectCache}), so a
  * process never downloads the same object version twice. Each GET carries {@code If-Match} with
@@ -93,6 +95,8 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(S3Store.class);
     /** S3 accepts at most this many parts per upload. */
     private static final long MAX_PARTS = 10_000;
+    /** {@code .<commit object>.replacing}: present while a committed set is being replaced. */
+    private static final String REPLACING = ".replacing";
 
     private final S3Client s3;
     private final S3Settings settings;
@@ -360,19 +364,25 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         return new ArtifactNotFoundException("nothing at '" + location + "'");
     }
 
-    /** The objects directly under a location's prefix (by key) and the names of the prefixes below it; hidden names left out. */
-    private record Listing(SortedMap<String, S3Object> files, List<String> dirs) {}
+    /**
+     * What is directly under a location's prefix: the set's objects by key, the keys of hidden objects
+     * (names starting with '.', not part of any set), and the names of the prefixes below.
+     */
+    private record Listing(SortedMap<String, S3Object> files, Set<String> hidden, List<String> dirs) {}
 
     private Listing list(Location location, Action action) {
         String prefix = location.keyPrefix();
         SortedMap<String, S3Object> files = new TreeMap<>();
+        Set<String> hidden = new TreeSet<>();
         Set<String> dirs = new TreeSet<>();
         ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(location.bucket()).prefix(prefix).delimiter("/").build();
         try {
             for (ListObjectsV2Response page : s3.listObjectsV2Paginator(request)) {
                 for (S3Object object : page.contents()) {
                     String name = object.key().substring(prefix.length());
-                    if (!name.isEmpty() && !name.startsWith(".")) { // "" is a console's folder marker
+                    if (name.startsWith(".")) {
+                        hidden.add(object.key());
+                    } else if (!name.isEmpty()) { // "" is a console's folder marker
                         files.put(object.key(), object);
                     }
                 }
@@ -386,7 +396,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         } catch (SdkException e) {
             throw errors.translate(action, location, e);
         }
-        return new Listing(files, List.copyOf(dirs));
+        return new Listing(files, hidden, List.copyOf(dirs));
     }
 
     private static String nameIn(Location location, String key) {
@@ -412,7 +422,9 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         if (listing.files().containsKey(commitKey)) {
             deleteKeys(location, List.of(commitKey));
         }
-        deleteKeys(location, listing.files().keySet().stream().filter(key -> !key.equals(commitKey)).toList());
+        List<String> rest = new ArrayList<>(listing.hidden());
+        listing.files().keySet().stream().filter(key -> !key.equals(commitKey)).forEach(rest::add);
+        deleteKeys(location, rest);
     }
 
     private final class S3Staging implements Staging {
@@ -440,8 +452,12 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             }
             Listing before = list(location, Action.LIST);
             String commitKey = location.keyPrefix() + commitObject;
-            boolean replacing = before.files().containsKey(commitKey);
-            if (replacing) {
+            String markerKey = location.keyPrefix() + "." + commitObject + REPLACING;
+            // A committed set is being replaced: say so in a marker that outlives this process, so that a
+            // publish retried after this one died still removes the old set's files.
+            boolean replacing = before.files().containsKey(commitKey) || before.hidden().contains(markerKey);
+            if (before.files().containsKey(commitKey)) {
+                putMarker(location.resolve("." + commitObject + REPLACING));
                 deleteKeys(location, List.of(commitKey)); // from here on readers see no set, never a mix
             }
             upload(names.stream().filter(name -> !name.equals(commitObject)).toList());
@@ -449,8 +465,10 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             committed = true;
             if (replacing) {
                 Set<String> current = new TreeSet<>(names);
-                deleteKeys(location, before.files().keySet().stream()
+                List<String> stale = new ArrayList<>(before.files().keySet().stream()
                         .filter(key -> !current.contains(nameIn(location, key))).toList());
+                stale.add(markerKey);
+                deleteKeys(location, stale);
             }
             LOG.debugf("published %s (%d files)", location, names.size());
             ObjectCache.deleteTree(dir);
@@ -489,6 +507,14 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 multiparts.forEach(MultipartUpload::abortQuietly);
                 throw e;
             }
+        }
+    }
+
+    private void putMarker(Location target) {
+        try {
+            s3.putObject(b -> b.bucket(target.bucket()).key(target.key()), RequestBody.empty());
+        } catch (SdkException e) {
+            throw errors.translate(Action.WRITE, target, e);
         }
     }
 

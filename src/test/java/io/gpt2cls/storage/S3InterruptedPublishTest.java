@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,7 +22,10 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
-/** The server dies in the middle of a multipart publish: nothing partial is ever visible, and a retry completes it. */
+/**
+ * The server dies in the middle of a multipart publish that replaces a committed set: neither the old
+ * set nor a part of the new one is visible after, and the retried publish completes the new set.
+ */
 class S3InterruptedPublishTest {
 
     static final String BUCKET = "gpt2cls-interrupted";
@@ -59,7 +63,7 @@ class S3InterruptedPublishTest {
                 }
             }
         }))) {
-            publish(store, model, "{\"labels\": 2}", Files.write(work.resolve("old.bin"), new byte[] {1, 2, 3}));
+            publish(store, model, "{\"labels\": 2}", Files.write(work.resolve("old.bin"), new byte[] {1, 2, 3}), "vocab-v2.txt");
 
             StorageException failed = assertThrows(StorageException.class, () -> publish(store, model, "{\"labels\": 3}", weights));
             assertTrue(failed.getMessage().startsWith("cannot reach the S3 endpoint " + server.endpoint() + " for " + model + "/"),
@@ -76,6 +80,9 @@ class S3InterruptedPublishTest {
 
             cutOff.set(false);
             publish(store, model, "{\"labels\": 3}", weights);
+            assertEquals(List.of(model.resolve(COMMIT), model.resolve("model.safetensors")), store.listFiles(model),
+                    "the retry removed the old set's file the new one does not have");
+            assertFalse(Files.exists(serverFile(server, model.resolve("." + COMMIT + ".replacing"))), "and its marker");
         }
         try (S3Store fresh = S3Store.create(settings.withCacheDir(work.resolve("cache-2")), S3StoreTest.clientFor(server,
                 new ExecutionInterceptor() { }))) {
@@ -85,10 +92,13 @@ class S3InterruptedPublishTest {
         }
     }
 
-    private static void publish(S3Store store, Location model, String config, Path weights) throws IOException {
+    private static void publish(S3Store store, Location model, String config, Path weights, String... more) throws IOException {
         try (ArtifactStore.Staging staging = store.stage(model, COMMIT)) {
             Files.writeString(staging.dir().resolve(COMMIT), config);
             Files.copy(weights, staging.dir().resolve("model.safetensors"));
+            for (String name : more) {
+                Files.writeString(staging.dir().resolve(name), name);
+            }
             staging.commit();
         }
     }
