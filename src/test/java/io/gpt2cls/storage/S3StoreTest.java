@@ -27,6 +27,7 @@ import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.SdkHttpResponse;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
@@ -209,6 +210,31 @@ class S3StoreTest extends ArtifactStoreContract {
                 }
             }
         };
+    }
+
+    @Test
+    void aThrottledRequestIsRetriedAndGivenUpOnAfterTheConfiguredAttempts() throws IOException {
+        Location model = newLocation("model");
+        publish(model, Map.of(COMMIT, "v1"));
+        AtomicInteger attempts = new AtomicInteger();
+        AtomicInteger throttled = new AtomicInteger();
+        ExecutionInterceptor slowDownTwice = new ExecutionInterceptor() {
+            @Override
+            public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
+                attempts.incrementAndGet();
+                return throttled.incrementAndGet() <= 2 ? context.httpResponse().toBuilder().statusCode(503).build()
+                        : context.httpResponse();
+            }
+        };
+        try (S3Store patient = S3Store.create(settings().withMaxAttempts(3), clientFor(S3.server(), slowDownTwice))) {
+            assertTrue(patient.exists(model, COMMIT));
+            assertEquals(3, attempts.get(), "two 503s, then the answer");
+        }
+        throttled.set(0);
+        try (S3Store impatient = S3Store.create(settings().withMaxAttempts(2), clientFor(S3.server(), slowDownTwice))) {
+            StorageException e = assertThrows(StorageException.class, () -> impatient.exists(model, COMMIT));
+            assertTrue(e.getMessage().startsWith("S3 kept failing (HTTP 503) after 2 attempts to list " + model), e.getMessage());
+        }
     }
 
     @Test
