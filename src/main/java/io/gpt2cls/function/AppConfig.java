@@ -1,8 +1,10 @@
 package io.gpt2cls.function;
 
+import java.net.URI;
 import java.util.List;
 import java.util.Optional;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -30,6 +32,40 @@ public interface AppConfig {
          * {@code /tmp}); unset allows any. A deployed function should always set it.
          */
         Optional<List<String>> allowedLocations();
+
+        S3 s3();
+    }
+
+    /**
+     * How the S3 store works, beyond the standard AWS configuration (credentials, region, and the
+     * endpoint from AWS_ENDPOINT_URL_S3 come from the SDK's own environment and files).
+     */
+    interface S3 {
+        /** Downloads (keyed by ETag) and staged sets; /tmp on Lambda, so ephemeral storage must hold them. */
+        @WithDefault("${java.io.tmpdir}/gpt2cls-s3")
+        String cacheDir();
+
+        /** Files of this size or more are uploaded in parts. */
+        @WithDefault("16M")
+        MemorySize multipartThreshold();
+
+        /** Bytes per part: 5M to 5G (raised when a file would need more than 10,000 parts). */
+        @WithDefault("16M")
+        MemorySize partSize();
+
+        /** Parts and files transferred at once. */
+        @WithDefault("4")
+        int concurrency();
+
+        /** Attempts per request under the SDK's standard retry strategy (backoff with jitter on throttling, 5xx, I/O errors). */
+        @WithDefault("5")
+        int maxAttempts();
+
+        /** Path-style requests (MinIO, S3Proxy); unset: whenever an endpoint override is in effect. */
+        Optional<Boolean> pathStyle();
+
+        /** An endpoint that takes precedence over AWS_ENDPOINT_URL_S3; normally unset. */
+        Optional<URI> endpoint();
     }
 
     interface Classify {

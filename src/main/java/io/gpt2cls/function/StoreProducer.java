@@ -1,17 +1,18 @@
 package io.gpt2cls.function;
 
+import java.nio.file.Path;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
-
 import jakarta.inject.Inject;
 
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.LocalStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.storage.RoutingStore;
-import io.gpt2cls.storage.StorageException;
+import io.gpt2cls.storage.S3Settings;
+import io.gpt2cls.storage.S3Store;
 
 /** The artifact store the functions use: local paths and s3:// locations, limited to the allowed locations. */
 @ApplicationScoped
@@ -24,8 +25,12 @@ public class StoreProducer {
     @ApplicationScoped
     ArtifactStore store() {
         List<Location> allowed = config.store().allowedLocations().orElse(List.of()).stream().map(Location::parse).toList();
-        return new RoutingStore(new LocalStore(), () -> {
-            throw new StorageException("s3:// locations need the S3 store, which this build does not have yet");
-        }, allowed);
+        // the S3 client is made on first use: a purely local run needs no AWS set-up
+        return new RoutingStore(new LocalStore(), () -> S3Store.create(s3Settings(config.store().s3())), allowed);
+    }
+
+    static S3Settings s3Settings(AppConfig.S3 s3) {
+        return new S3Settings(Path.of(s3.cacheDir()), s3.multipartThreshold().asLongValue(), s3.partSize().asLongValue(),
+                s3.concurrency(), s3.maxAttempts(), s3.pathStyle(), s3.endpoint());
     }
 }

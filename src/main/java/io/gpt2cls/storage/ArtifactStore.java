@@ -17,7 +17,12 @@ import java.util.List;
  * object last; readers trust a set only when its commit object exists. So a reader sees the old set,
  * nothing, or the new set, never a mix, whatever the store (S3 has no rename) and whenever the
  * writer dies. Files of a previously committed set that the new set does not have are removed after
- * the commit.
+ * the commit. Names starting with '.' are not part of a set.
+ *
+ * <h2>What readers get</h2>
+ * Fetched files and directories belong to the store (the committed directory itself for a local
+ * location, shared cache entries for S3): read them or copy from them, never modify or move them. A
+ * file fetched alone keeps its name but comes without its neighbours.
  */
 public interface ArtifactStore {
 

@@ -14,7 +14,17 @@ final class TestConfig implements AppConfig {
 
     @Override
     public Store store() {
-        return () -> Optional.ofNullable(allowedLocations);
+        return new Store() {
+            @Override
+            public Optional<List<String>> allowedLocations() {
+                return Optional.ofNullable(allowedLocations);
+            }
+
+            @Override
+            public S3 s3() {
+                throw new UnsupportedOperationException("plain tests build their S3 store themselves");
+            }
+        };
     }
 
     @Override
