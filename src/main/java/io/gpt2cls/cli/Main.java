@@ -40,6 +40,9 @@ import io.gpt2cls.runtime.NativeRuntime;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.tokenizer.TokenizerFiles;
+import io.gpt2cls.tokenizer.Truncation;
+import io.gpt2cls.tokenizer.TruncationSide;
 import io.gpt2cls.training.ThroughputBenchmark;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
@@ -171,7 +174,9 @@ public class Main implements QuarkusApplication {
              Gpt2ForSequenceClassification model = Gpt2ForSequenceClassification.randomInit(
                      preset.config(labels), root, options.integer("seed", 42))) {
             ModelCheckpoint.save(model, out);
-            Gpt2TokenizerBuilder.writeTo(out);
+            // a fresh model reads up to n_positions tokens; fine-tuning records the dataset's cut instead
+            TokenizerFiles.forModel(Gpt2TokenizerBuilder.cached(), model.config.pad_token_id,
+                    new Truncation(model.config.n_positions, TruncationSide.RIGHT)).writeTo(out);
             System.out.printf("wrote a fresh %s GPT-2 classifier (%,d parameters, labels %s) to %s%n",
                     preset.id, model.parameterCount(), labels, out);
         }

@@ -47,7 +47,7 @@ public class FinetuneService {
                     store.fetchSet(dataset, Manifest.FILE),
                     request.baseModel == null ? null : store.fetchSet(Location.parse(request.baseModel), ModelCheckpoint.CONFIG_FILE),
                     request.preset,
-                    request.tokenizer == null ? null : store.fetchFile(Location.parse(request.tokenizer)),
+                    request.tokenizer == null ? null : Tokenizers.fetch(store, request.tokenizer),
                     output,
                     request.training,
                     request.initSeed);

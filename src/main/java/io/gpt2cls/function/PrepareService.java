@@ -39,7 +39,7 @@ public class PrepareService {
         try {
             spec.trainFile = store.fetchFile(Location.parse(request.train));
             spec.testFile = request.test == null ? null : store.fetchFile(Location.parse(request.test));
-            spec.tokenizer = request.tokenizer == null ? Gpt2TokenizerBuilder.cached() : store.fetchFile(Location.parse(request.tokenizer));
+            spec.tokenizer = request.tokenizer == null ? Gpt2TokenizerBuilder.cached() : Tokenizers.fetch(store, request.tokenizer);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
