@@ -63,8 +63,8 @@ public class Main implements QuarkusApplication {
 
     private static Map<String, String> commands() {
         Map<String, String> commands = new LinkedHashMap<>();
-        commands.put("pipeline", "pipeline [--data FILE] [--work DIR] [--epochs N]\n"
-                + "    the whole pipeline locally: tokenizer, prepare, finetune a tiny GPT-2, classify (bundled sample by default)");
+        commands.put("pipeline", "pipeline [--data FILE] [--work DIR|s3://bucket/prefix] [--epochs N]\n"
+                + "    the whole pipeline: tokenizer, prepare, finetune a tiny GPT-2, classify (bundled sample by default)");
         commands.put("tokenizer", "tokenizer gpt2 --out DIR\n"
                 + "    write GPT-2's tokenizer.json (+ tokenizer_config.json, special_tokens_map.json), built offline");
         commands.put("init-model", "init-model --preset tiny|gpt2-small|gpt2-medium --labels a,b --out DIR [--seed N]\n"
@@ -124,7 +124,7 @@ public class Main implements QuarkusApplication {
         try {
             Options options = new Options(rest.toArray(new String[0]));
             switch (command) {
-                case "pipeline" -> pipeline.run(options.path("data", null), options.path("work", Path.of("runs", "pipeline")),
+                case "pipeline" -> pipeline.run(options.named("data"), Location.parse(options.text("work", "runs/pipeline")),
                         options.integer("epochs", Pipeline.DEFAULT_EPOCHS));
                 case "tokenizer" -> writeTokenizer(options);
                 case "init-model" -> initModel(options);
@@ -288,8 +288,12 @@ public class Main implements QuarkusApplication {
             return Path.of(required(name));
         }
 
-        Path path(String name, Path fallback) {
-            return named.containsKey(name) ? Path.of(named.get(name)) : fallback;
+        String named(String name) {
+            return named.get(name);
+        }
+
+        String text(String name, String fallback) {
+            return named.getOrDefault(name, fallback);
         }
 
         int integer(String name, int fallback) {

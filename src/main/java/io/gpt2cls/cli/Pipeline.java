@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,6 +21,9 @@ import io.gpt2cls.function.PrepareRequest;
 import io.gpt2cls.function.PrepareResponse;
 import io.gpt2cls.function.PrepareService;
 import io.gpt2cls.inference.TextClassifier;
+import io.gpt2cls.model.ModelCheckpoint;
+import io.gpt2cls.storage.ArtifactStore;
+import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
 
@@ -34,34 +36,50 @@ public class Pipeline {
 
     static final int DEFAULT_EPOCHS = 4;
     static final String SAMPLE_RESOURCE = "/samples/spamassassin-sample.jsonl";
+    static final String SAMPLE_FILE = "spamassassin-sample.jsonl";
+    /** The dataset's name under prepared/ and models/. */
+    static final String DATASET = "spamassassin-sample";
     /** Held-out messages shown with their predictions at the end, per label. */
     static final int EXAMPLES_PER_LABEL = 2;
 
     private static final Logger LOG = Logger.getLogger(Pipeline.class);
 
     @Inject
+    ArtifactStore store;
+    @Inject
     PrepareService prepare;
     @Inject
     FinetuneService finetune;
 
-    public void run(Path data, Path work, int epochs) throws IOException {
-        work = work.toAbsolutePath();
-        Files.createDirectories(work);
+    /**
+     * Runs the pipeline with every artifact under {@code work}: a local directory, or an s3:// prefix
+     * (then everything moves through S3 as in production: raw/, tokenizer/, prepared/, models/).
+     *
+     * @param data a JSON Lines or CSV file (local or s3://) with text and label columns; null for the bundled sample
+     */
+    public void run(String data, Location work, int epochs) throws IOException {
         if (data == null) {
-            data = work.resolve("sample.jsonl");
-            try (InputStream in = Pipeline.class.getResourceAsStream(SAMPLE_RESOURCE)) {
-                Files.copy(in, data, StandardCopyOption.REPLACE_EXISTING);
+            Location raw = work.resolve("raw");
+            try (ArtifactStore.Staging staging = store.stage(raw, SAMPLE_FILE);
+                 InputStream in = Pipeline.class.getResourceAsStream(SAMPLE_RESOURCE)) {
+                Files.copy(in, staging.dir().resolve(SAMPLE_FILE));
+                staging.commit();
             }
+            data = raw.resolve(SAMPLE_FILE).toString();
             LOG.infof("using the bundled sample: 600 SpamAssassin messages (ham/spam), written to %s", data);
         }
 
         LOG.info("[1/4] building GPT-2's tokenizer.json from the byte-pair ranks shipped in jtokkit");
-        Path tokenizer = Gpt2TokenizerBuilder.writeTo(work.resolve("tokenizer"));
+        Location tokenizer = work.resolve("tokenizer");
+        try (ArtifactStore.Staging staging = store.stage(tokenizer, TextTokenizer.TOKENIZER_FILE)) {
+            Gpt2TokenizerBuilder.writeTo(staging.dir());
+            staging.commit();
+        }
 
         LOG.info("[2/4] prepare: validating, splitting and tokenizing the dataset");
         PrepareRequest prep = new PrepareRequest();
-        prep.train = data.toString();
-        prep.output = work.resolve("dataset").toString();
+        prep.train = data;
+        prep.output = work.resolve("prepared/" + DATASET).toString();
         prep.tokenizer = tokenizer.toString();
         prep.maxLength = 256;
         prep.testFraction = 0.2;
@@ -74,7 +92,7 @@ public class Pipeline {
         train.dataset = prep.output;
         train.preset = "tiny";
         train.tokenizer = tokenizer.toString();
-        train.output = work.resolve("model").toString();
+        train.output = work.resolve("models/" + DATASET).toString();
         train.training.learning_rate = 1e-3;
         train.training.num_train_epochs = epochs;
         train.training.per_device_train_batch_size = 16;
@@ -85,11 +103,11 @@ public class Pipeline {
         FinetuneResponse result = finetune.finetune(train);
 
         LOG.info("[4/4] classify: the trained model, loaded as the classify function loads it, on held-out messages");
-        TokenizedDataset dataset = TokenizedDataset.open(Path.of(prep.output));
+        TokenizedDataset dataset = TokenizedDataset.open(store.fetchSet(Location.parse(prep.output), Manifest.FILE));
         TokenizedDataset.Split test = dataset.split(Manifest.TEST);
         List<String> texts = new ArrayList<>();
         List<String> truth = new ArrayList<>();
-        try (TextTokenizer decoder = TextTokenizer.load(tokenizer)) {
+        try (TextTokenizer decoder = TextTokenizer.load(store.fetchSet(tokenizer, TextTokenizer.TOKENIZER_FILE))) {
             for (int label = 0; label < dataset.labels().size(); label++) {
                 for (int row = 0, taken = 0; row < test.size() && taken < EXAMPLES_PER_LABEL; row++) {
                     if (test.label(row) == label) {
@@ -100,7 +118,8 @@ public class Pipeline {
                 }
             }
         }
-        try (TextClassifier classifier = TextClassifier.load(Path.of(train.output), train.output, TextClassifier.DEFAULT_BATCH_SIZE)) {
+        Path model = store.fetchSet(Location.parse(train.output), ModelCheckpoint.CONFIG_FILE);
+        try (TextClassifier classifier = TextClassifier.load(model, train.output, TextClassifier.DEFAULT_BATCH_SIZE)) {
             List<TextClassifier.Prediction> predictions = classifier.classify(texts);
             System.out.printf("%n  %-6s %-9s %-6s %s%n", "true", "predicted", "p", "message (first line)");
             for (int i = 0; i < texts.size(); i++) {
