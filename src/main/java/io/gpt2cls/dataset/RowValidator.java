@@ -63,6 +63,9 @@ final class RowValidator {
         if (label.isEmpty()) {
             return new Rejected("label column '" + labelColumn + "' is empty", text);
         }
+        if (label.isBlank()) {
+            return new Rejected("label column '" + labelColumn + "' holds only whitespace", text);
+        }
         if (allowedLabels != null && !allowedLabels.contains(label)) {
             return new Rejected(unknownLabelReason.apply(label), text);
         }
