@@ -23,7 +23,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 final class CsvReader implements RowReader {
 
-    /** Longest record read, in characters (as for a JSON Lines line): beyond it a quote was surely left open. */
+    /**
+     * Longest record read, in characters (as for a JSON Lines line): beyond it a quote was surely left
+     * open. Counted as the parser reads ahead, so the cut comes within a read buffer (8K chars) of it.
+     */
     static final int MAX_RECORD_CHARS = JsonLinesReader.MAX_LINE_CHARS;
 
     private final String location;

@@ -38,7 +38,7 @@ import io.gpt2cls.tokenizer.TruncationSide;
  * {@code manifest.json} into the output directory, all at once or not at all.
  *
  * <p>Files are streamed: memory holds the kept token ids of every accepted row (4 bytes a token) plus
- * about 200 bytes a row (location, label, text key, preview), never a file's text.
+ * about 300 bytes a row (location, label, text key, preview), never a file's text.
  */
 public final class DatasetPreparer {
 

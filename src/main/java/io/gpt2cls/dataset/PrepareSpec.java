@@ -10,7 +10,7 @@ import io.gpt2cls.tokenizer.TruncationSide;
 /** What the {@code prepare} stage reads, how it splits and tokenizes, and where it writes. */
 public class PrepareSpec {
 
-    /** Shard size for streaming: a shard is read whole when a row of it is first needed. */
+    /** Shards small enough to fetch, verify and page in one at a time, large enough to be few. */
     public static final long DEFAULT_MAX_SHARD_BYTES = 64L * 1024 * 1024;
 
     /**
@@ -46,7 +46,7 @@ public class PrepareSpec {
     public long seed = 42;
     /** Label order (label id = index); rows with other labels are rejected. Absent: labels found in training. */
     public List<String> labels;
-    /** Largest shard file; a shard always holds at least one row. */
+    /** Largest shard file, header included; at least one row of maxLength tokens must fit. */
     public long maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
     /** Leave test rows whose exact text is also in the train split out of the test split (each becomes a rejected row). */
     public boolean dropLeakedTestRows;

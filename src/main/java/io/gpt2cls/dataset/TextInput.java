@@ -58,6 +58,8 @@ final class TextInput extends Reader {
     };
     private long rowChars;
     private long rowCharLimit = Long.MAX_VALUE;
+    /** Where skipped line ends go; allocated on the first skip (only lines that stopped a parser early). */
+    private char[] discard;
 
     TextInput(InputStream in) {
         this.in = in;
@@ -121,7 +123,9 @@ final class TextInput extends Reader {
         if (!lineOpen) {
             return;
         }
-        char[] discard = new char[BUFFER];
+        if (discard == null) {
+            discard = new char[BUFFER];
+        }
         while (readInLine(discard, 0, discard.length) >= 0) {
             // discard: a row's reader stops at its first error, the line goes on to its break
         }
