@@ -30,6 +30,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.gpt2cls.tokenizer.TextTokenizer;
+import io.gpt2cls.tokenizer.TokenizerException;
 import io.gpt2cls.tokenizer.TruncationSide;
 
 /**
@@ -61,7 +62,7 @@ public final class DatasetPreparer {
     public PrepareSummary prepare(PrepareSpec spec) throws IOException {
         spec.validate();
         TruncationSide side = TruncationSide.parse(spec.truncationSide);
-        try (TextTokenizer tokenizer = TextTokenizer.load(spec.tokenizer)) {
+        try (TextTokenizer tokenizer = loadTokenizer(spec)) {
             List<SourceFile> sources = new ArrayList<>();
             UnaryOperator<String> notListed = label -> "label '" + label + "' is not in the labels list " + spec.labels;
             Set<String> explicitLabels = spec.labels == null ? null : new HashSet<>(spec.labels);
@@ -96,6 +97,20 @@ public final class DatasetPreparer {
             }
             return write(spec, tokenizer, sources, labels, label2id, method, split,
                     TextOverlap.report(leaks, spec.dropLeakedTestRows));
+        }
+    }
+
+    /** The tokenizer; an error names it by the location the user gave, not by a downloaded copy. */
+    private static TextTokenizer loadTokenizer(PrepareSpec spec) throws IOException {
+        try {
+            return TextTokenizer.load(spec.tokenizer);
+        } catch (TokenizerException e) {
+            if (spec.tokenizerLocation == null) {
+                throw e;
+            }
+            throw new TokenizerException(e.getMessage()
+                    .replace(TextTokenizer.fileOf(spec.tokenizer).toString(), spec.tokenizerLocation)
+                    .replace(spec.tokenizer.toString(), spec.tokenizerLocation));
         }
     }
 

@@ -155,6 +155,12 @@ class SplitQualityTest {
         assertTrue(error.getMessage().endsWith("; give the tokenizer.json saved by tokenizer.save_pretrained(dir), or write"
                 + " GPT-2's with 'tokenizer gpt2 --out DIR'"), error.getMessage());
 
+        spec.tokenizerLocation = "s3://bucket/models/broken/tokenizer.json";
+        assertTrue(assertThrows(TokenizerException.class, () -> prepare(spec)).getMessage()
+                .startsWith("s3://bucket/models/broken/tokenizer.json is not a Hugging Face tokenizer.json ("),
+                "named as the user gave it, not by its local copy");
+
+        spec.tokenizerLocation = null;
         Path jsonButNoTokenizer = write(work, "config.json", "{\"n_layer\": 2}");
         spec.tokenizer = jsonButNoTokenizer;
         assertTrue(assertThrows(TokenizerException.class, () -> prepare(spec)).getMessage()
