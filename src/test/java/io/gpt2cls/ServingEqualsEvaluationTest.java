@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.gpt2cls.dataset.DatasetPreparer;
+import io.gpt2cls.dataset.InputFile;
 import io.gpt2cls.dataset.PrepareSpec;
 import io.gpt2cls.inference.TextClassifier;
 import io.gpt2cls.storage.LocalStore;
@@ -77,8 +78,8 @@ class ServingEqualsEvaluationTest {
         Path tokenizer = Gpt2TokenizerBuilder.cached();
 
         PrepareSpec prepare = new PrepareSpec();
-        prepare.trainFile = dir.resolve("train.jsonl");
-        prepare.testFile = dir.resolve("test.jsonl");
+        prepare.trainFiles = List.of(InputFile.local(dir.resolve("train.jsonl")));
+        prepare.testFiles = List.of(InputFile.local(dir.resolve("test.jsonl")));
         prepare.tokenizer = tokenizer;
         prepare.outputDir = dir.resolve("dataset");
         prepare.maxLength = MAX_LENGTH;

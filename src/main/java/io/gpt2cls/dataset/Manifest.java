@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,12 +33,16 @@ public record Manifest(
         String labelColumn,
         List<String> labels,
         Map<String, Integer> label2id,
+        /** The inputs as the user gave them (a file, a directory or prefix, or a pattern), by split name. */
+        Map<String, String> inputs,
         SplitMethod split,
         List<Source> sources,
         Map<String, SplitStats> splits,
+        Leakage leakage,
         RejectedReport rejected) {
 
-    public static final String FORMAT = "gpt2cls-tokenized/1";
+    /** 2: shards listed with rows, bytes and SHA-256; token stats before truncation; duplicates and leakage. */
+    public static final String FORMAT = "gpt2cls-tokenized/2";
     public static final String FILE = "manifest.json";
     public static final String REJECTED_FILE = "rejected.jsonl";
     public static final String TRAIN = "train";
@@ -60,26 +65,43 @@ public record Manifest(
         public static final String FILES = "files";
     }
 
-    /** One input file: {@code accepted + rejected == rows_read}. */
+    /**
+     * One input file, by the location the user gave: {@code accepted + rejected == rows_read}. {@code input}
+     * is the input it was read for ({@code train} or {@code test}); with a stratified split both splits
+     * come from the {@code train} input.
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Source(String path, String sha256, long rowsRead, long accepted, long rejected) {}
+    public record Source(String path, String input, String sha256, long rowsRead, long accepted, long rejected) {}
 
+    /**
+     * One split. {@code duplicates}: rows whose exact text occurs earlier in the same split.
+     * {@code tokens}: the rows as stored (cut to max_length); {@code tokens_before_truncation}: the whole
+     * texts, to choose max_length from; {@code truncated}: rows cut, and their share of the split.
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record SplitStats(int rows, Map<String, Integer> perClass, List<String> shards, TokenStats tokens, int truncated) {}
+    public record SplitStats(int rows, Map<String, Integer> perClass, int duplicates, List<Shard> shards,
+            TokenStats tokens, TokenStats tokensBeforeTruncation, int truncated, double truncatedFraction) {}
+
+    /**
+     * One shard file: its rows, size, SHA-256 (checked when the shard is opened) and largest token id
+     * (checked against a model's vocabulary, see {@link TokenizedDataset#requireTokenIdsBelow}).
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Shard(String file, int rows, long bytes, String sha256, int maxTokenId) {}
 
     /** Tokens per row; percentiles by nearest rank. All zero for an empty split. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record TokenStats(long total, int min, int max, double mean, int p50, int p95) {
+    public record TokenStats(long total, int min, int max, double mean, int p50, int p90, int p95, int p99) {
 
         static TokenStats of(int[] lengths) {
             if (lengths.length == 0) {
-                return new TokenStats(0, 0, 0, 0, 0, 0);
+                return new TokenStats(0, 0, 0, 0, 0, 0, 0, 0);
             }
             int[] sorted = lengths.clone();
             Arrays.sort(sorted);
             long total = Arrays.stream(sorted).asLongStream().sum();
             return new TokenStats(total, sorted[0], sorted[sorted.length - 1], (double) total / sorted.length,
-                    nearestRank(sorted, 50), nearestRank(sorted, 95));
+                    nearestRank(sorted, 50), nearestRank(sorted, 90), nearestRank(sorted, 95), nearestRank(sorted, 99));
         }
 
         private static int nearestRank(int[] sorted, int percent) {
@@ -87,6 +109,18 @@ public record Manifest(
             return sorted[Math.max(rank, 1) - 1];
         }
     }
+
+    /**
+     * Test rows whose exact text is also in the train split: evaluation on them measures memory, not
+     * generalisation. {@code dropped}: whether they were left out of the test split (then each is in
+     * {@code rejected.jsonl}); {@code examples}: the first few.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Leakage(int rows, boolean dropped, List<LeakedRow> examples) {}
+
+    /** One leaked text: its start and where it is in each split. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record LeakedRow(String textPreview, String train, String test) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record RejectedReport(long count, String report) {}
@@ -105,10 +139,16 @@ public record Manifest(
         }
         String format = tree.path("format").asText(null);
         if (!FORMAT.equals(format)) {
+            // format 1 lists shards without checksums; a prepare run is cheaper than a second reader
             throw new DatasetException(file + " has format " + (format == null ? "(none)" : "'" + format + "'")
                     + "; this reader reads '" + FORMAT + "': prepare the dataset again with this version");
         }
-        return JSON.treeToValue(tree, Manifest.class);
+        try {
+            return JSON.treeToValue(tree, Manifest.class);
+        } catch (JsonProcessingException e) {
+            throw new DatasetException(file + " does not describe a dataset (" + e.getOriginalMessage()
+                    + "); prepare the dataset again");
+        }
     }
 
     void write(Path dir) throws IOException {

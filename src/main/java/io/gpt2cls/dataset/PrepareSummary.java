@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a {@code prepare} run did, for its caller: counts overall and per input file (with a test
- * file, the files are the splits), each split's class counts and token lengths, and the first
- * rejections. The full record is {@code manifest.json} and {@code rejected.jsonl} in the output.
+ * What a {@code prepare} run did, for its caller: counts overall and per input file, how the test
+ * split was made, each split's class counts, duplicates and token lengths, the train/test leakage, and
+ * the first rejections. The full record is {@code manifest.json} and {@code rejected.jsonl} in the output.
  */
 public record PrepareSummary(
         long rowsRead,
@@ -14,7 +14,9 @@ public record PrepareSummary(
         long rejected,
         List<String> labels,
         List<Manifest.Source> sources,
+        Manifest.SplitMethod split,
         Map<String, Manifest.SplitStats> splits,
+        Manifest.Leakage leakage,
         List<Rejection> firstRejections) {
 
     static final int FIRST_REJECTIONS = 20;
@@ -26,7 +28,9 @@ public record PrepareSummary(
                 manifest.sources().stream().mapToLong(Manifest.Source::rejected).sum(),
                 manifest.labels(),
                 manifest.sources(),
+                manifest.split(),
                 manifest.splits(),
+                manifest.leakage(),
                 List.copyOf(rejections.subList(0, Math.min(FIRST_REJECTIONS, rejections.size()))));
     }
 

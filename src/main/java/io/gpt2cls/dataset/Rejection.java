@@ -18,14 +18,15 @@ public record Rejection(@JsonIgnore RowLocation location, String reason,
         return location.file();
     }
 
-    /** A CSV record's number; {@code null} for JSON Lines. */
+    /** A CSV or Parquet record's number; {@code null} for JSON Lines. */
     @JsonProperty("record")
     public Long record() {
         return location.record();
     }
 
+    /** {@code null} for Parquet. */
     @JsonProperty("line")
-    public long line() {
+    public Long line() {
         return location.line();
     }
 

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /**
- * Where a row came from: a JSON Lines file's line, or a CSV file's record number (data rows from 1,
- * header and blank lines not counted) and the line that record starts on.
+ * Where a row came from, in the file's location as the user gave it: a JSON Lines file's line; a CSV
+ * file's record number (data rows from 1, header and blank lines not counted) and the line that record
+ * starts on; a Parquet file's record number (rows from 1: row index {@code record - 1} in pandas or
+ * Hugging Face {@code datasets}), without a line.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"file", "record", "line"})
-public record RowLocation(String file, Long record, long line) {
+public record RowLocation(String file, Long record, Long line) {
 
     static RowLocation ofLine(String file, long line) {
         return new RowLocation(file, null, line);
@@ -19,8 +21,23 @@ public record RowLocation(String file, Long record, long line) {
         return new RowLocation(file, record, line);
     }
 
+    static RowLocation ofRow(String file, long record) {
+        return new RowLocation(file, record, null);
+    }
+
+    /** The row's place in its file, to list rows in file order. */
+    long order() {
+        return line != null ? line : record;
+    }
+
     @Override
     public String toString() {
-        return record == null ? file + " line " + line : file + " record " + record + " (line " + line + ")";
+        if (record == null) {
+            return file + " line " + line;
+        }
+        if (line == null) {
+            return file + " record " + record + " (row index " + (record - 1) + ")";
+        }
+        return file + " record " + record + " (line " + line + ")";
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 /** Decides whether a row is a usable example: a non-blank text and a string or integer label. */
 final class RowValidator {
 
+    /** Longest text accepted; JSON Lines enforces it while parsing (see JsonLinesReader.LIMITS), other formats here. */
     static final int MAX_TEXT_CHARS = 1_000_000;
 
     /** What became of a row: accepted with its text and label, or rejected with the reason. */
@@ -62,6 +63,9 @@ final class RowValidator {
         }
         if (label.isEmpty()) {
             return new Rejected("label column '" + labelColumn + "' is empty", text);
+        }
+        if (label.isBlank()) {
+            return new Rejected("label column '" + labelColumn + "' holds only whitespace", text);
         }
         if (allowedLabels != null && !allowedLabels.contains(label)) {
             return new Rejected(unknownLabelReason.apply(label), text);

@@ -1,7 +1,11 @@
 package io.gpt2cls.dataset;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +14,12 @@ import java.util.Random;
 /**
  * Cuts a test split from the training rows class by class, so each class keeps its share in both
  * splits. Seeded: the same rows and seed always give the same split.
+ *
+ * <p>The test split gets exactly {@code round(rows x testFraction)} rows (halves up), so the share
+ * asked for is met to within half a row. They are shared among the classes in proportion to class size
+ * by largest remainder (ties to the class first in label order), and every class keeps at least one
+ * training row. A fraction that yields no test row, or more rows than the classes can give, is refused
+ * with the fractions that work, rather than quietly taking another share.
  */
 final class StratifiedSplit {
 
@@ -26,14 +36,17 @@ final class StratifiedSplit {
         for (int i = 0; i < rows.size(); i++) {
             rowsByLabel.get(rows.get(i).label()).add(i);
         }
+        int[] classRows = rowsByLabel.values().stream().mapToInt(List::size).toArray();
+        int[] testRows = testRows(classRows, testFraction);
         Random random = new Random(seed);
         boolean[] inTest = new boolean[rows.size()];
-        for (List<Integer> classRows : rowsByLabel.values()) {
-            Collections.shuffle(classRows, random);
-            int testRows = testRows(classRows.size(), testFraction);
-            for (int i = 0; i < testRows; i++) {
-                inTest[classRows.get(i)] = true;
+        int c = 0;
+        for (List<Integer> members : rowsByLabel.values()) {
+            Collections.shuffle(members, random);
+            for (int i = 0; i < testRows[c]; i++) {
+                inTest[members.get(i)] = true;
             }
+            c++;
         }
         List<Example> train = new ArrayList<>();
         List<Example> test = new ArrayList<>();
@@ -43,12 +56,55 @@ final class StratifiedSplit {
         return new Result(train, test);
     }
 
-    /** round(n * fraction), but a class of two or more rows gives at least one and keeps at least one. */
-    static int testRows(int classRows, double testFraction) {
-        if (testFraction == 0 || classRows < 2) {
-            return 0;
+    /** Test rows per class (classes in label order) for {@code testFraction} of all rows; see the class comment. */
+    static int[] testRows(int[] classRows, double testFraction) {
+        int[] test = new int[classRows.length];
+        if (testFraction == 0) {
+            return test;
         }
-        int rounded = (int) Math.round(classRows * testFraction);
-        return Math.min(Math.max(rounded, 1), classRows - 1);
+        long total = 0;
+        for (int n : classRows) {
+            total += n;
+        }
+        long target = Math.round(total * testFraction);
+        if (target == 0) {
+            throw new DatasetException("test_fraction " + testFraction + " of " + total + " accepted rows is "
+                    + String.format("%.2f", total * testFraction) + " rows, which rounds to none; use test_fraction >= "
+                    + threeDigits(1.0 / total, RoundingMode.UP) + " (one row), give a test file, or set test_fraction 0"
+                    + " to train without a test split");
+        }
+        long spare = 0; // rows the classes can give while each keeps one for training
+        double[] remainders = new double[classRows.length];
+        long assigned = 0;
+        for (int c = 0; c < classRows.length; c++) {
+            double quota = (double) classRows[c] * target / total;
+            test[c] = (int) Math.min((long) Math.floor(quota), Math.max(classRows[c] - 1, 0));
+            remainders[c] = quota - test[c];
+            assigned += test[c];
+            spare += Math.max(classRows[c] - 1, 0);
+        }
+        if (target > spare) {
+            throw new DatasetException("test_fraction " + testFraction + " of " + total + " accepted rows asks for "
+                    + target + " test rows, but only " + spare + " can go to test while every class keeps a training row;"
+                    + " use test_fraction <= " + threeDigits((double) spare / total, RoundingMode.DOWN));
+        }
+        List<Integer> byRemainder = new ArrayList<>();
+        for (int c = 0; c < classRows.length; c++) {
+            byRemainder.add(c);
+        }
+        byRemainder.sort(Comparator.comparingDouble((Integer c) -> -remainders[c]));
+        while (assigned < target) {
+            for (int c : byRemainder) {
+                if (assigned < target && test[c] < classRows[c] - 1) {
+                    test[c]++;
+                    assigned++;
+                }
+            }
+        }
+        return test;
+    }
+
+    private static String threeDigits(double fraction, RoundingMode direction) {
+        return BigDecimal.valueOf(fraction).round(new MathContext(3, direction)).stripTrailingZeros().toPlainString();
     }
 }

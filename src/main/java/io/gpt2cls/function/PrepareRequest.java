@@ -15,16 +15,16 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.gpt2cls.dataset.PrepareSpec;
 
 /**
- * Validate and tokenize a labelled text dataset (JSONL or CSV) into shards + manifest.json. The same
- * function also takes the S3 and EventBridge "object created" events ({@link PrepareTrigger}).
+ * Validate and tokenize a labelled text dataset (JSONL, CSV/TSV, optionally .gz, or Parquet) into shards +
+ * manifest.json. The same function also takes the S3 and EventBridge "object created" events ({@link PrepareTrigger}).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public class PrepareRequest extends StrictRequest {
     private static final PrepareSpec DEFAULTS = new PrepareSpec();
 
-    /** Location of the training file (.jsonl or .csv). */
+    /** Training rows: a file, a directory or prefix of part files, or a pattern such as {@code s3://b/imdb/train-*.parquet}. */
     public String train;
-    /** Optional test file; without it a stratified test split is taken from {@code train}. */
+    /** Optional test rows, given the same way; without them a stratified test split is taken from {@code train}. */
     public String test;
     /** tokenizer.json (or a model directory holding one); GPT-2's when absent. */
     public String tokenizer;
@@ -41,6 +41,10 @@ public class PrepareRequest extends StrictRequest {
     /** Optional fixed label order; rows with other labels are rejected. Names or integers, as in the data. */
     @JsonDeserialize(contentUsing = LabelName.class)
     public List<String> labels;
+    /** Largest shard file (64 MiB by default). */
+    public long maxShardBytes = DEFAULTS.maxShardBytes;
+    /** Leave test rows whose exact text is also in train out of the test split (reported as rejected rows). */
+    public boolean dropLeakedTestRows = DEFAULTS.dropLeakedTestRows;
 
     /** Set instead of the fields above when the request is an S3 or EventBridge "object created" event. */
     @JsonIgnore

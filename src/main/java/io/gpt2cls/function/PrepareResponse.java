@@ -24,7 +24,11 @@ public class PrepareResponse extends FunctionResponse {
     public Long accepted;
     public Long rejected;
     public List<String> labels;
+    /** How the test split was made: from test files, or cut from train (test_fraction, seed). */
+    public Manifest.SplitMethod split;
     public Map<String, Manifest.SplitStats> splits;
+    /** Test rows whose exact text is also in train: count, whether dropped, first examples. */
+    public Manifest.Leakage leakage;
     public List<Manifest.Source> sources;
     /** The first rejected rows; all of them are in rejected.jsonl next to the manifest. */
     public List<Rejection> firstRejections;
@@ -37,7 +41,9 @@ public class PrepareResponse extends FunctionResponse {
         response.accepted = summary.accepted();
         response.rejected = summary.rejected();
         response.labels = summary.labels();
+        response.split = summary.split();
         response.splits = summary.splits();
+        response.leakage = summary.leakage();
         response.sources = summary.sources();
         response.firstRejections = summary.firstRejections();
         return response;

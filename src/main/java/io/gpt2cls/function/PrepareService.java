@@ -2,6 +2,7 @@ package io.gpt2cls.function;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -10,6 +11,8 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.gpt2cls.dataset.DatasetPreparer;
+import io.gpt2cls.dataset.InputFile;
+import io.gpt2cls.dataset.InputFiles;
 import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.dataset.PrepareSpec;
 import io.gpt2cls.dataset.PrepareSummary;
@@ -21,6 +24,8 @@ import io.gpt2cls.tokenizer.TruncationSide;
 @ApplicationScoped
 public class PrepareService {
 
+    /** What the manifest names as the tokenizer when the request gives none. */
+    static final String BUILT_IN_TOKENIZER = "gpt2 (built in)";
     private static final Logger LOG = Logger.getLogger(PrepareService.class);
 
     @Inject
@@ -37,9 +42,12 @@ public class PrepareService {
         Location output = Location.parse(request.output);
         PrepareSpec spec = new PrepareSpec();
         try {
-            spec.trainFile = store.fetchFile(Location.parse(request.train));
-            spec.testFile = request.test == null ? null : store.fetchFile(Location.parse(request.test));
+            spec.trainFiles = inputFiles(request.train);
+            spec.trainLocation = request.train;
+            spec.testFiles = request.test == null ? null : inputFiles(request.test);
+            spec.testLocation = request.test;
             spec.tokenizer = request.tokenizer == null ? Gpt2TokenizerBuilder.cached() : Tokenizers.fetch(store, request.tokenizer);
+            spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
@@ -52,6 +60,8 @@ public class PrepareService {
             spec.testFraction = request.testFraction;
             spec.seed = request.seed;
             spec.labels = request.labels;
+            spec.maxShardBytes = request.maxShardBytes;
+            spec.dropLeakedTestRows = request.dropLeakedTestRows;
             PrepareSummary summary = new DatasetPreparer().prepare(spec);
             staging.commit();
             return PrepareResponse.of(output, summary);
@@ -90,5 +100,21 @@ public class PrepareService {
         } catch (IllegalArgumentException e) {
             throw new InvalidRequestException("truncation_side", "field 'truncation_side': " + e.getMessage());
         }
+    }
+
+    /** A file, the dataset files in a directory or prefix, or the files a pattern in the last segment matches. */
+    private List<InputFile> inputFiles(String given) throws IOException {
+        boolean pattern = InputFiles.isPattern(given);
+        Location where = Location.parse(pattern ? InputFiles.directoryOf(given) : given);
+        List<Location> listed = store.listFiles(where);
+        if (!pattern && listed.isEmpty()) {
+            return List.of(new InputFile(store.fetchFile(where), where.toString()));
+        }
+        List<InputFile> files = new ArrayList<>();
+        for (String name : InputFiles.select(given, listed.stream().map(Location::name).toList())) {
+            Location file = where.resolve(name);
+            files.add(new InputFile(store.fetchFile(file), file.toString()));
+        }
+        return files;
     }
 }

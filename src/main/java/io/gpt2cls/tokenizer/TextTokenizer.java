@@ -41,16 +41,24 @@ public final class TextTokenizer implements AutoCloseable {
         NativeRuntime.init();
         Path file = fileOf(path);
         if (!Files.isRegularFile(file)) {
-            throw new IOException("no " + TOKENIZER_FILE + " at " + path
+            throw new TokenizerException("no " + TOKENIZER_FILE + " at " + path
                     + "; write GPT-2's with the command 'tokenizer gpt2 --out DIR' or copy one from a Hugging Face model");
         }
         byte[] bytes = Files.readAllBytes(file);
-        HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.builder()
-                .optTokenizerPath(file)
-                .optAddSpecialTokens(false)
-                .optTruncation(false)
-                .optPadding(false)
-                .build();
+        HuggingFaceTokenizer tokenizer;
+        try {
+            tokenizer = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(file)
+                    .optAddSpecialTokens(false)
+                    .optTruncation(false)
+                    .optPadding(false)
+                    .build();
+        } catch (RuntimeException e) {
+            // the native library's message is a serde error ("expected value at line 1 column 1"), about the file
+            throw new TokenizerException(file + " is not a Hugging Face tokenizer.json (" + e.getMessage()
+                    + "); give the tokenizer.json saved by tokenizer.save_pretrained(dir), or write GPT-2's with"
+                    + " 'tokenizer gpt2 --out DIR'");
+        }
         return new TextTokenizer(tokenizer, sha256(bytes), file);
     }
 

@@ -63,6 +63,8 @@ public final class FinetuneJob {
                         + " but the model has n_positions " + model.config.n_positions + "; prepare again with max_length <= "
                         + model.config.n_positions);
             }
+            // an id past the embedding table would fail deep inside libtorch; name the shard and row instead
+            dataset.requireTokenIdsBelow(model.config.vocab_size);
             LabeledSequences train = dataset.split(Manifest.TRAIN);
             Manifest.SplitStats test = dataset.manifest().splits().get(Manifest.TEST);
             LabeledSequences eval = test != null && test.rows() > 0 ? dataset.split(Manifest.TEST) : null;

@@ -40,10 +40,15 @@ final class DatasetFixtures {
 
     static PrepareSpec spec(Path trainFile, Path tokenizer, Path outputDir) {
         PrepareSpec spec = new PrepareSpec();
-        spec.trainFile = trainFile;
+        spec.trainFiles = List.of(named(trainFile));
         spec.tokenizer = tokenizer;
         spec.outputDir = outputDir;
         return spec;
+    }
+
+    /** A file known by its name alone, as if the user had given a relative path: reports then read "train.jsonl line 3". */
+    static InputFile named(Path file) {
+        return new InputFile(file, file.getFileName().toString());
     }
 
     /** Prepares into a staged set and publishes it at {@code spec.outputDir}, as the prepare function does. */

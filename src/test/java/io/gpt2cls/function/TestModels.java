@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import io.gpt2cls.dataset.DatasetPreparer;
+import io.gpt2cls.dataset.InputFile;
 import io.gpt2cls.dataset.PrepareSpec;
 import io.gpt2cls.model.TestPaths;
 import io.gpt2cls.storage.LocalStore;
@@ -50,7 +52,7 @@ public final class TestModels {
         Path dir = work().resolve("dataset");
         if (!Files.exists(dir.resolve("manifest.json"))) {
             PrepareSpec spec = new PrepareSpec();
-            spec.trainFile = MESSAGES;
+            spec.trainFiles = List.of(InputFile.local(MESSAGES));
             spec.tokenizer = tokenizer();
             spec.outputDir = dir;
             spec.maxLength = 128;

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import ai.djl.ndarray.NDManager;
 
 import io.gpt2cls.dataset.DatasetPreparer;
+import io.gpt2cls.dataset.InputFile;
 import io.gpt2cls.dataset.PrepareSpec;
 import io.gpt2cls.model.Gpt2Config;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
@@ -53,7 +54,7 @@ class FinetuneJobTest {
         }
         Files.write(dir.resolve("train.jsonl"), lines);
         PrepareSpec prepare = new PrepareSpec();
-        prepare.trainFile = dir.resolve("train.jsonl");
+        prepare.trainFiles = List.of(InputFile.local(dir.resolve("train.jsonl")));
         prepare.tokenizer = tokenizer;
         prepare.outputDir = dir.resolve("dataset");
         prepare.maxLength = 16;

@@ -1,0 +1,268 @@
+package io.gpt2cls.dataset;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+import org.apache.parquet.ParquetReadOptions;
+import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.conf.PlainParquetConfiguration;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.io.ColumnIOFactory;
+import org.apache.parquet.io.LocalInputFile;
+import org.apache.parquet.io.MessageColumnIO;
+import org.apache.parquet.io.RecordReader;
+import org.apache.parquet.io.api.Binary;
+import org.apache.parquet.io.api.Converter;
+import org.apache.parquet.io.api.GroupConverter;
+import org.apache.parquet.io.api.PrimitiveConverter;
+import org.apache.parquet.io.api.RecordMaterializer;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType;
+import org.apache.parquet.schema.Type;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Parquet (as Hugging Face Hub datasets publish them: a string {@code text} and an int64 {@code label}),
+ * one row group in memory at a time and only the columns asked for. Values become what a JSON Lines
+ * row would hold (strings, integers, decimals, booleans, nulls), so the same rules accept or reject
+ * them; rows are located by record number. A file that cannot be read, or whose columns are lists or
+ * structs, stops the job.
+ */
+final class ParquetRowReader implements RowReader {
+
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private final String location;
+    private final ParquetFileReader reader;
+    private final List<String> header = new ArrayList<>();
+    private final MessageColumnIO columns;
+    private final RowMaterializer rows;
+    private RecordReader<ObjectNode> rowGroup;
+    private long rowsLeftInGroup;
+    private long record;
+
+    ParquetRowReader(InputFile file, List<String> wanted) throws IOException {
+        this.location = file.location();
+        ParquetReadOptions options = ParquetReadOptions.builder(new PlainParquetConfiguration())
+                .withCodecFactory(new ParquetCodecs())
+                .usePageChecksumVerification(true)
+                .build();
+        LocalInputFile input = new LocalInputFile(file.path());
+        try {
+            this.reader = ParquetFileReader.open(input, options);
+        } catch (IOException | RuntimeException e) {
+            String detail = String.valueOf(e.getMessage()).replace(input.toString(), "the file");
+            throw new DatasetException(location + " is not a readable Parquet file (" + detail + "); it may be"
+                    + " truncated: upload it again, or export it again (pandas to_parquet, datasets to_parquet)");
+        }
+        try {
+            MessageType schema = reader.getFooter().getFileMetaData().getSchema();
+            List<Type> read = new ArrayList<>();
+            for (Type column : schema.getFields()) {
+                header.add(column.getName());
+                if (wanted.contains(column.getName())) {
+                    requireReadable(column);
+                    read.add(column);
+                }
+            }
+            requireReadableCodecs();
+            if (read.isEmpty()) {
+                // none of the columns asked for: the caller reports that from header()
+                this.columns = null;
+                this.rows = null;
+            } else {
+                MessageType projection = new MessageType(schema.getName(), read);
+                reader.setRequestedSchema(projection);
+                this.columns = new ColumnIOFactory().getColumnIO(projection, schema);
+                this.rows = new RowMaterializer(projection);
+            }
+        } catch (RuntimeException e) {
+            reader.close();
+            throw e;
+        }
+    }
+
+    private void requireReadable(Type column) {
+        String what = "column '" + column.getName() + "' of " + location;
+        if (!column.isPrimitive() || column.isRepetition(Type.Repetition.REPEATED)) {
+            throw new DatasetException(what + " is a list or struct; prepare reads plain string or integer columns");
+        }
+        PrimitiveType primitive = column.asPrimitiveType();
+        LogicalTypeAnnotation logical = primitive.getLogicalTypeAnnotation();
+        boolean readable = switch (primitive.getPrimitiveTypeName()) {
+            case BINARY -> logical == null || logical instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation
+                    || logical instanceof LogicalTypeAnnotation.EnumLogicalTypeAnnotation
+                    || logical instanceof LogicalTypeAnnotation.JsonLogicalTypeAnnotation;
+            case INT32, INT64 -> logical == null || logical instanceof LogicalTypeAnnotation.IntLogicalTypeAnnotation;
+            case BOOLEAN, FLOAT, DOUBLE -> true;
+            default -> false;
+        };
+        if (!readable) {
+            throw new DatasetException(what + " has type " + primitive.getPrimitiveTypeName()
+                    + (logical == null ? "" : " (" + logical + ")") + "; prepare reads strings and integers"
+                    + " (and reports decimals, booleans and nulls as rejected rows)");
+        }
+    }
+
+    private void requireReadableCodecs() {
+        for (BlockMetaData block : reader.getFooter().getBlocks()) {
+            for (ColumnChunkMetaData chunk : block.getColumns()) {
+                if (!ParquetCodecs.READABLE.contains(chunk.getCodec())) {
+                    throw new DatasetException(location + " is compressed with " + chunk.getCodec() + ", which prepare does"
+                            + " not read; write it with snappy (the usual default), zstd, gzip or no compression");
+                }
+            }
+        }
+    }
+
+    @Override
+    public SourceRow next() {
+        if (columns == null) {
+            return null;
+        }
+        try {
+            while (rowsLeftInGroup == 0) {
+                PageReadStore pages = reader.readNextRowGroup();
+                if (pages == null) {
+                    return null;
+                }
+                rowGroup = columns.getRecordReader(pages, rows);
+                rowsLeftInGroup = pages.getRowCount();
+            }
+            ObjectNode value = rowGroup.read();
+            rowsLeftInGroup--;
+            record++;
+            RowLocation where = RowLocation.ofRow(location, record);
+            return rows.notUtf8 != null
+                    ? SourceRow.unreadable(where, "column '" + rows.notUtf8 + "' holds bytes that are not UTF-8")
+                    : SourceRow.parsed(where, value);
+        } catch (IOException | RuntimeException e) {
+            throw new DatasetException(location + " is corrupt: record " + (record + 1) + " and after cannot be read ("
+                    + e.getMessage() + "); upload it again, or export it again");
+        }
+    }
+
+    @Override
+    public Optional<List<String>> header() {
+        return Optional.of(header);
+    }
+
+    @Override
+    public Collection<String> columns() {
+        return header;
+    }
+
+    @Override
+    public void close() throws IOException {
+        reader.close();
+    }
+
+    /** Builds each row as a JSON object of the projected columns; a column without a value is null. */
+    private static final class RowMaterializer extends RecordMaterializer<ObjectNode> {
+
+        private final List<String> names = new ArrayList<>();
+        private final JsonNode[] values;
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        /** The column of the current row that held a string that is not UTF-8, if any. */
+        String notUtf8;
+        private final GroupConverter root;
+
+        RowMaterializer(MessageType projection) {
+            projection.getFields().forEach(field -> names.add(field.getName()));
+            values = new JsonNode[names.size()];
+            Converter[] converters = new Converter[names.size()];
+            for (int i = 0; i < converters.length; i++) {
+                converters[i] = new ValueConverter(i);
+            }
+            root = new GroupConverter() {
+                @Override
+                public Converter getConverter(int field) {
+                    return converters[field];
+                }
+
+                @Override
+                public void start() {
+                    java.util.Arrays.fill(values, NullNode.getInstance());
+                    notUtf8 = null;
+                }
+
+                @Override
+                public void end() {
+                    // the row is complete: getCurrentRecord builds it
+                }
+            };
+        }
+
+        @Override
+        public ObjectNode getCurrentRecord() {
+            ObjectNode row = NODES.objectNode();
+            for (int i = 0; i < values.length; i++) {
+                row.set(names.get(i), values[i]);
+            }
+            return row;
+        }
+
+        @Override
+        public GroupConverter getRootConverter() {
+            return root;
+        }
+
+        private final class ValueConverter extends PrimitiveConverter {
+            private final int field;
+
+            ValueConverter(int field) {
+                this.field = field;
+            }
+
+            @Override
+            public void addBinary(Binary value) {
+                try {
+                    values[field] = NODES.textNode(utf8.decode(value.toByteBuffer()).toString());
+                } catch (CharacterCodingException e) {
+                    notUtf8 = names.get(field);
+                }
+            }
+
+            @Override
+            public void addInt(int value) {
+                values[field] = NODES.numberNode(value);
+            }
+
+            @Override
+            public void addLong(long value) {
+                values[field] = NODES.numberNode(value);
+            }
+
+            @Override
+            public void addBoolean(boolean value) {
+                values[field] = NODES.booleanNode(value);
+            }
+
+            @Override
+            public void addFloat(float value) {
+                values[field] = NODES.numberNode(value);
+            }
+
+            @Override
+            public void addDouble(double value) {
+                values[field] = NODES.numberNode(value);
+            }
+        }
+    }
+}
