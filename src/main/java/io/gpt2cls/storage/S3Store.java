@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -56,7 +57,6 @@ import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
-import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
@@ -224,19 +224,10 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             throw new StorageException("'" + location + "' names a bucket, not a file");
         }
         for (int attempt = 1; ; attempt++) {
-            HeadObjectResponse head;
+            // a LIST, not a HEAD: a role may read keys it cannot HEAD when they are missing (S3 then answers 403, not 404)
+            S3Object found = find(location, location).orElseThrow(() -> notFound(location));
             try {
-                head = s3.headObject(b -> b.bucket(location.bucket()).key(location.key()));
-            } catch (S3Exception e) {
-                if (e.statusCode() == 404) {
-                    throw notFound(location);
-                }
-                throw errors.translate(Action.READ, location, e);
-            } catch (SdkException e) {
-                throw errors.translate(Action.READ, location, e);
-            }
-            try {
-                return download(location, head.eTag());
+                return download(location, found.eTag());
             } catch (ObjectChanged changed) {
                 if (attempt == 2) {
                     throw new StorageException("'" + location + "' changed twice while it was being downloaded (another"
@@ -279,12 +270,19 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
 
     @Override
     public boolean exists(Location location, String commitObject) throws IOException {
-        String key = location.keyPrefix() + commitObject;
+        return find(location.resolve(commitObject), location).isPresent();
+    }
+
+    /**
+     * The object at exactly this key: the first key a listing from it returns, since keys list in
+     * order. Errors name {@code asked}, the location the caller gave.
+     */
+    private Optional<S3Object> find(Location object, Location asked) {
         try {
-            ListObjectsV2Response page = s3.listObjectsV2(b -> b.bucket(location.bucket()).prefix(key).maxKeys(1));
-            return page.contents().stream().anyMatch(o -> o.key().equals(key));
+            ListObjectsV2Response page = s3.listObjectsV2(b -> b.bucket(object.bucket()).prefix(object.key()).maxKeys(1));
+            return page.contents().stream().filter(o -> o.key().equals(object.key())).findFirst();
         } catch (SdkException e) {
-            throw errors.translate(Action.LIST, location, e);
+            throw errors.translate(Action.LIST, asked, e);
         }
     }
 
@@ -295,15 +293,26 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 .toList();
     }
 
+    /** One listing of everything below {@code location}: the sets are the names whose commit object is there. */
     @Override
     public List<String> listSets(Location location, String commitObject) throws IOException {
-        List<String> sets = new ArrayList<>();
-        for (String name : list(location, Action.LIST).dirs()) {
-            if (hasObject(location.resolve(name).resolve(commitObject))) {
-                sets.add(name);
+        String prefix = location.keyPrefix();
+        SortedSet<String> sets = new TreeSet<>();
+        ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(location.bucket()).prefix(prefix).build();
+        try {
+            for (ListObjectsV2Response page : s3.listObjectsV2Paginator(request)) {
+                for (S3Object object : page.contents()) {
+                    String below = object.key().substring(prefix.length());
+                    int slash = below.indexOf('/');
+                    if (slash > 0 && below.substring(slash + 1).equals(commitObject) && !below.startsWith(".")) {
+                        sets.add(below.substring(0, slash));
+                    }
+                }
             }
+        } catch (SdkException e) {
+            throw errors.translate(Action.LIST, location, e);
         }
-        return sets;
+        return List.copyOf(sets);
     }
 
     /** Downloads one object version into the cache (once per ETag), refusing any other version. */
@@ -333,20 +342,6 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     private static final class ObjectChanged extends IOException {
         ObjectChanged(Location object) {
             super(object + " changed after it was listed");
-        }
-    }
-
-    private boolean hasObject(Location object) {
-        try {
-            s3.headObject(b -> b.bucket(object.bucket()).key(object.key()));
-            return true;
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return false;
-            }
-            throw errors.translate(Action.READ, object, e);
-        } catch (SdkException e) {
-            throw errors.translate(Action.READ, object, e);
         }
     }
 
