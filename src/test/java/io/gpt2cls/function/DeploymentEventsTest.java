@@ -211,8 +211,8 @@ class DeploymentEventsTest {
         assertEquals(1, RequestParser.parse(Files.readString(Path.of("events/classify-single.json")), ClassifyRequest.class).allTexts().size());
         assertEquals(4, RequestParser.parse(Files.readString(Path.of("events/classify-batch.json")), ClassifyRequest.class).allTexts().size());
         assertEquals(2, RequestParser.parse(Files.readString(Path.of("events/classify.json")), ClassifyRequest.class).allTexts().size());
-        assertEquals("runs/events/dataset", RequestParser.parse(Files.readString(Path.of("events/prepare.json")), PrepareRequest.class).output);
-        assertEquals("runs/events/model", RequestParser.parse(Files.readString(Path.of("events/finetune.json")), FinetuneRequest.class).output);
+        assertEquals("runs/events/prepared/spam", RequestParser.parse(Files.readString(Path.of("events/prepare.json")), PrepareRequest.class).output);
+        assertEquals("runs/events/models/spam", RequestParser.parse(Files.readString(Path.of("events/finetune.json")), FinetuneRequest.class).output);
     }
 
     /** A new payload in events/ needs a test that feeds it to the code that reads it. */
