@@ -19,6 +19,8 @@ public class PrepareResponse extends FunctionResponse {
     /** Why an upload started no run (the event named a file that is not a dataset's training or settings file). */
     public String skipped;
     public String output;
+    /** The finetune.json found beside the training input, published with the dataset as its training recipe. */
+    public String finetuneRecipe;
     public String manifest;
     public Long rowsRead;
     public Long accepted;

@@ -3,7 +3,9 @@ package io.gpt2cls.function;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.nio.file.Files;
 import java.util.List;
+import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -41,7 +43,9 @@ public class PrepareService {
         StrictRequest.requireField(request.output, "output", "where the prepared dataset goes");
         Location output = Location.parse(request.output);
         PrepareSpec spec = new PrepareSpec();
+        Optional<Location> recipe;
         try {
+            recipe = finetuneRecipe(request.train);
             spec.trainFiles = inputFiles(request.train);
             spec.trainLocation = request.train;
             spec.testFiles = request.test == null ? null : inputFiles(request.test);
@@ -63,8 +67,13 @@ public class PrepareService {
             spec.maxShardBytes = request.maxShardBytes;
             spec.dropLeakedTestRows = request.dropLeakedTestRows;
             PrepareSummary summary = new DatasetPreparer().prepare(spec);
+            if (recipe.isPresent()) {
+                Files.copy(store.fetchFile(recipe.get()), staging.dir().resolve(FinetuneRecipe.FILE));
+            }
             staging.commit();
-            return PrepareResponse.of(output, summary);
+            PrepareResponse response = PrepareResponse.of(output, summary);
+            response.finetuneRecipe = recipe.map(Location::toString).orElse(null);
+            return response;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
@@ -100,6 +109,27 @@ public class PrepareService {
         } catch (IllegalArgumentException e) {
             throw new InvalidRequestException("truncation_side", "field 'truncation_side': " + e.getMessage());
         }
+    }
+
+    /**
+     * The training recipe that travels with the dataset: {@code finetune.json} beside the training
+     * input (in it, when the input is a directory), checked now so a mistake shows before the dataset
+     * is published and a GPU job starts on it.
+     */
+    private Optional<Location> finetuneRecipe(String train) throws IOException {
+        Location dir;
+        if (InputFiles.isPattern(train)) {
+            dir = Location.parse(InputFiles.directoryOf(train));
+        } else {
+            Location given = Location.parse(train);
+            dir = store.listFiles(given).isEmpty() ? given.parent() : given;
+        }
+        Location recipe = dir.resolve(FinetuneRecipe.FILE);
+        if (!store.listFiles(dir).contains(recipe)) {
+            return Optional.empty();
+        }
+        FinetuneRecipe.read(store.fetchFile(recipe), recipe.toString());
+        return Optional.of(recipe);
     }
 
     /** A file, the dataset files in a directory or prefix, or the files a pattern in the last segment matches. */

@@ -32,6 +32,7 @@ import com.fasterxml.jackson.databind.exc.InvalidNullException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
 
 import io.gpt2cls.runtime.ActionableException;
@@ -189,7 +190,11 @@ public final class RequestParser {
             return type.cast(ClassifyEvents.http(tree));
         }
         try {
-            return STRICT.treeToValue(tree, type);
+            T request = STRICT.treeToValue(tree, type);
+            if (tree instanceof ObjectNode given) {
+                request.readFrom(given);
+            }
+            return request;
         } catch (UnrecognizedPropertyException e) {
             String parent = path(e.getPath().subList(0, e.getPath().size() - 1));
             String field = parent.isEmpty() ? e.getPropertyName() : parent + "." + e.getPropertyName();

@@ -1,6 +1,7 @@
 package io.gpt2cls.function;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Base of the request POJOs. A request is read by {@link RequestParser}: strictly, with every
@@ -12,6 +13,18 @@ public abstract class StrictRequest {
 
     @JsonIgnore
     private InvalidRequestException problem;
+
+    /** The JSON this request was read from: what the caller gave, defaults not included. */
+    @JsonIgnore
+    private ObjectNode json;
+
+    ObjectNode json() {
+        return json == null ? RequestParser.STRICT.createObjectNode() : json;
+    }
+
+    void readFrom(ObjectNode json) {
+        this.json = json;
+    }
 
     void reportProblem(InvalidRequestException problem) {
         this.problem = problem;
