@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.gpt2cls.storage.LocalStore;
+import io.gpt2cls.storage.Location;
 import io.gpt2cls.storage.RoutingStore;
 import io.gpt2cls.storage.StorageException;
 
@@ -49,9 +50,11 @@ class RequestFuzzTest {
 
     @BeforeAll
     static void functions() {
+        // Damaged paths ("/tm,p/...", "tmp/...") are refused by the allowlist rather than created
+        // wherever they point: a fuzz run must not write outside its work folder.
         RoutingStore store = new RoutingStore(new LocalStore(), () -> {
             throw new StorageException("s3:// locations need the S3 store");
-        }, List.of());
+        }, List.of(Location.parse(WORK), Location.parse(TestModels.trainedModel().toString())));
         prepare = new PrepareFunction();
         prepare.service = new PrepareService();
         prepare.service.store = store;
