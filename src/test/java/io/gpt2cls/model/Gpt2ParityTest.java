@@ -113,6 +113,34 @@ class Gpt2ParityTest {
     }
 
     @Test
+    void pooledLogitsEqualTheFullForwardsLogits() {
+        int pad = model.config.pad_token_id;
+        // Where the single query of the last block must see just what the full forward's query sees:
+        int[] endsInPadIds = Arrays.copyOf(realTokens(0), realTokens(0).length + 2); // real tokens after the pooled one
+        endsInPadIds[endsInPadIds.length - 1] = pad;
+        endsInPadIds[endsInPadIds.length - 2] = pad;
+        int[] holeInMask = realTokens(3); // a key masked out before the pooled one
+        int[] hole = new int[holeInMask.length];
+        Arrays.fill(hole, 1);
+        hole[2] = 0;
+        int t = Math.max(endsInPadIds.length, holeInMask.length);
+        int[] ids = new int[2 * t];
+        int[] mask = new int[2 * t];
+        Arrays.fill(ids, pad);
+        System.arraycopy(endsInPadIds, 0, ids, 0, endsInPadIds.length);
+        Arrays.fill(mask, 0, endsInPadIds.length, 1);
+        System.arraycopy(holeInMask, 0, ids, t, holeInMask.length);
+        System.arraycopy(hole, 0, mask, t, hole.length);
+        for (TokenBatch batch : List.of(fixtureBatch(), new TokenBatch(ids, mask, 2, t))) {
+            try (NDManager step = root.newSubManager()) {
+                float[] full = model.forward(batch, step, false).logits().toFloatArray();
+                float[] pooled = model.pooledLogits(batch, step).toFloatArray();
+                assertArrayEquals(full, pooled, 1e-5f);
+            }
+        }
+    }
+
+    @Test
     void padTokenInsideTextIsNotMistakenForPadding() {
         // row 5 holds the pad id as a real token mid-text; pooling must still pick its last real token
         assertEquals(30, model.poolIndex(fixtureBatch())[5]);
