@@ -100,7 +100,7 @@ public class Pipeline {
                 }
             }
         }
-        try (TextClassifier classifier = TextClassifier.load(Path.of(train.output), train.output, TextClassifier.DEFAULT_BATCH_SIZE)) {
+        try (TextClassifier classifier = TextClassifier.load(Path.of(train.output))) {
             List<TextClassifier.Prediction> predictions = classifier.classify(texts);
             System.out.printf("%n  %-6s %-9s %-6s %s%n", "true", "predicted", "p", "message (first line)");
             for (int i = 0; i < texts.size(); i++) {

@@ -65,7 +65,7 @@ class ClassifyFunctionTest {
     @Test
     void unknownRequestFieldIsAnError() {
         given().contentType("application/json").body("{\"txt\": \"hello\"}").post()
-                .then().statusCode(200).body("error.message", containsString("unknown field 'txt'; the fields of the request are: text, texts"));
+                .then().statusCode(200).body("error.message", containsString("unknown field 'txt'; the fields of the request are: model, text, texts, top_k"));
     }
 
     @Test

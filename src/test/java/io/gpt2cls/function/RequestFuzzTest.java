@@ -63,7 +63,7 @@ class RequestFuzzTest {
         TestConfig config = new TestConfig();
         config.model = TestModels.trainedModel().toString();
         config.maxTexts = 8;
-        config.maxCharsPerText = 2000;
+        config.maxBytesPerText = 2000;
         classifyService.config = config;
         classify = new ClassifyFunction();
         classify.service = classifyService;
