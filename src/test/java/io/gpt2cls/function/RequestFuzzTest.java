@@ -95,7 +95,7 @@ class RequestFuzzTest {
         ClassifyResponse before = classify.classify(normal);
         assertNotNull(before.results, String.valueOf(before.error));
         fuzz("{\"text\": \"Subject: cheap meds\", \"texts\": [\"hello\", \"Re: build failure\"]}",
-                ClassifyRequest.class, request -> classify.classify(request), 13, REQUESTS_PER_FUNCTION / 2);
+                ClassifyRequest.class, request -> classify.classify(request), 13, REQUESTS_PER_FUNCTION);
         ClassifyResponse after = classify.classify(normal);
         assertEquals(JSON.writeValueAsString(before.results), JSON.writeValueAsString(after.results));
     }
@@ -138,7 +138,7 @@ class RequestFuzzTest {
                 + " (refused by the runtime: " + refusedByRuntime + ")");
     }
 
-    private static void assertClean(String answer, String payload) {
+    static void assertClean(String answer, String payload) {
         assertFalse(LEAK.matcher(answer).find(), "internal wording in the answer to " + abbreviate(payload) + ": " + abbreviate(answer));
     }
 
