@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import io.gpt2cls.runtime.NativeRuntime;
@@ -137,6 +138,17 @@ class Gpt2ParityTest {
                 float[] pooled = model.pooledLogits(batch, step).toFloatArray();
                 assertArrayEquals(full, pooled, 1e-5f);
             }
+        }
+    }
+
+    @Test
+    void inferencesInPlaceGeluNewEqualsTheTanhChain() {
+        try (NDManager step = root.newSubManager()) {
+            Gpt2ForSequenceClassification.Constants c = new Gpt2ForSequenceClassification.Constants(step, model.config);
+            NDArray x = step.linspace(-10f, 10f, 2001); // includes where tanh saturates
+            float[] chain = Gpt2ForSequenceClassification.Mlp.act(x, c, "gelu_new").toFloatArray();
+            float[] inPlace = Gpt2ForSequenceClassification.Mlp.actInPlace(x.duplicate(), c, "gelu_new").toFloatArray();
+            assertArrayEquals(chain, inPlace, 1e-5f);
         }
     }
 
