@@ -6,6 +6,7 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
 
+import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
@@ -97,6 +98,7 @@ public final class NativeRuntime {
      * (a request thread, a pool) calls this first, so no op records a graph.
      */
     public static void noGradOnThisThread() {
+        Engine.getInstance(); // loads libtorch if nothing has yet
         JniUtils.setGradMode(false);
     }
 

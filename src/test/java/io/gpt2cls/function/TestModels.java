@@ -6,21 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import ai.djl.ndarray.NDManager;
-
+import io.gpt2cls.cli.Main;
 import io.gpt2cls.dataset.DatasetPreparer;
 import io.gpt2cls.dataset.PrepareSpec;
-import io.gpt2cls.model.Gpt2ForSequenceClassification;
-import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.model.TestPaths;
-import io.gpt2cls.runtime.NativeRuntime;
 import io.gpt2cls.storage.LocalStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
-import io.gpt2cls.tokenizer.TokenizerFiles;
-import io.gpt2cls.tokenizer.Truncation;
-import io.gpt2cls.tokenizer.TruncationSide;
 import io.gpt2cls.training.FinetuneJob;
 import io.gpt2cls.training.TrainingArguments;
 
@@ -92,13 +85,7 @@ public final class TestModels {
      * {@code dir}: models that differ by seed give different probabilities, which is all some tests need.
      */
     public static Path randomTinyModel(Path dir, long seed, List<String> labels) throws IOException {
-        NativeRuntime.init();
-        try (NDManager root = NDManager.newBaseManager();
-             Gpt2ForSequenceClassification model = Gpt2ForSequenceClassification.randomInit(ModelPreset.TINY.config(labels), root, seed)) {
-            ModelCheckpoint.save(model, dir);
-            TokenizerFiles.forModel(Gpt2TokenizerBuilder.cached(), model.config.pad_token_id,
-                    new Truncation(model.config.n_positions, TruncationSide.RIGHT)).writeTo(dir);
-        }
+        Main.writeFreshModel(ModelPreset.TINY, labels, seed, dir);
         return dir;
     }
 }
