@@ -9,6 +9,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 import jakarta.inject.Inject;
 
@@ -94,6 +96,27 @@ public class Main implements QuarkusApplication {
         usage.append("  (no command)\n      run GPT2CLS_JOB on GPT2CLS_JOB_REQUEST if set, else serve the function named by QUARKUS_FUNQY_EXPORT");
         return usage.toString();
     }
+
+    /** Commands that load libtorch: their native libraries start loading as the process starts. */
+    static final Set<String> MODEL_COMMANDS = Set.of("pipeline", "init-model", "logits", "finetune", "classify", "bench-train",
+            "bench-classify", "soak-classify");
+
+    /**
+     * The jar's entry point. A run that will load a model (a model command, or serving or running
+     * classify or finetune) loads libtorch beside Quarkus's boot ({@link NativeRuntime#preloadInBackground}).
+     */
+    public static void main(String... args) {
+        String job = args.length > 0 ? args[0] : Optional.ofNullable(System.getenv("GPT2CLS_JOB"))
+                .or(() -> Optional.ofNullable(System.getProperty("quarkus.funqy.export", System.getenv("QUARKUS_FUNQY_EXPORT"))))
+                .orElse(DEFAULT_FUNCTION);
+        if (MODEL_COMMANDS.contains(job)) {
+            NativeRuntime.preloadInBackground();
+        }
+        Quarkus.run(Main.class, args);
+    }
+
+    /** quarkus.funqy.export in application.properties. */
+    private static final String DEFAULT_FUNCTION = "classify";
 
     @Inject
     ObjectMapper json;

@@ -2,8 +2,8 @@ package io.gpt2cls.function;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -301,11 +301,11 @@ public class ClassifyService {
 
     /** Once per process, on Lambda the init plus the first invocation: where the cold start went. */
     private void logColdStart(TextClassifier model, long firstClassifyMillis) {
-        long processStart = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli).orElse(firstLoadStartMillis);
+        long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
         TextClassifier.LoadTimes load = model.loadTimes();
-        LOG.infof("cold start: first answer %d ms after the process started; JVM and Quarkus until the model load %d ms,"
+        LOG.infof("cold start: first answer %d ms after the JVM started; JVM and Quarkus until the model load %d ms,"
                         + " model load %d ms (engine %d, weights %d, tokenizer %d alongside), first classification %d ms",
-                System.currentTimeMillis() - processStart, firstLoadStartMillis - processStart, load.total(), load.engine(),
+                System.currentTimeMillis() - jvmStart, firstLoadStartMillis - jvmStart, load.total(), load.engine(),
                 load.weights(), load.tokenizer(), firstClassifyMillis);
     }
 

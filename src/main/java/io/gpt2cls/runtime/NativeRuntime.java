@@ -93,6 +93,26 @@ public final class NativeRuntime {
     }
 
     /**
+     * Starts loading libtorch and the tokenizers library on a thread of their own, for a process
+     * that will load a model: the JVM and Quarkus boot meanwhile, mostly on one CPU, so a cold start
+     * pays for the slower of the two rather than their sum. Whoever needs the engine later waits for
+     * this load instead of starting another; a failure here is met again, and reported, there.
+     */
+    public static void preloadInBackground() {
+        Thread preload = new Thread(() -> {
+            try {
+                init();
+                Engine.getInstance();
+                ai.djl.huggingface.tokenizers.jni.LibUtils.checkStatus();
+            } catch (RuntimeException | LinkageError e) {
+                LOG.debugf("preloading the native libraries failed: %s", e);
+            }
+        }, "native-preload");
+        preload.setDaemon(true);
+        preload.start();
+    }
+
+    /**
      * Turns autograd off on the calling thread. PyTorch's grad mode is per thread and on by default;
      * DJL turns it off only on the thread that loaded the engine. Inference on any other thread
      * (a request thread, a pool) calls this first, so no op records a graph.
