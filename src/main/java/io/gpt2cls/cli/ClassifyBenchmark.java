@@ -150,9 +150,12 @@ final class ClassifyBenchmark {
                 Map<String, Object> sample = new LinkedHashMap<>();
                 sample.put("requests", i);
                 sample.put("rss_mb", memory("VmRSS"));
+                // The Java heap grows to its ergonomic size over the first thousands of requests; its
+                // committed size beside RSS tells that growth from native memory's.
+                sample.put("heap_committed_mb", Runtime.getRuntime().totalMemory() >> 20);
                 rss.add(sample);
-                System.err.printf("soak: %d requests, RSS %s MB, probe %.1f ms, %.0f s%n", i, sample.get("rss_mb"),
-                        probes.get(probes.size() - 1), (System.nanoTime() - start) / 1e9);
+                System.err.printf("soak: %d requests, RSS %s MB (Java heap %s MB), probe %.1f ms, %.0f s%n", i, sample.get("rss_mb"),
+                        sample.get("heap_committed_mb"), probes.get(probes.size() - 1), (System.nanoTime() - start) / 1e9);
             }
         }
         Map<String, Object> result = new LinkedHashMap<>();
