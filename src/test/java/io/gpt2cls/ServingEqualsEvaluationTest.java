@@ -102,7 +102,7 @@ class ServingEqualsEvaluationTest {
 
         List<TextClassifier.Prediction> served;
         List<String> labels;
-        try (TextClassifier classifier = TextClassifier.load(model, "e2e", TextClassifier.DEFAULT_BATCH_SIZE)) {
+        try (TextClassifier classifier = TextClassifier.load(model)) {
             served = classifier.classify(testTexts);
         }
         labels = List.copyOf(served.get(0).probabilities().keySet());

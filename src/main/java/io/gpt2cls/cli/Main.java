@@ -9,6 +9,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 import jakarta.inject.Inject;
 
@@ -21,6 +23,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import ai.djl.ndarray.NDManager;
 
+import io.gpt2cls.function.ClassifyFunction;
 import io.gpt2cls.function.ClassifyRequest;
 import io.gpt2cls.function.AppConfig;
 import io.gpt2cls.function.ClassifyService;
@@ -77,6 +80,12 @@ public class Main implements QuarkusApplication {
         commands.put("classify", "classify REQUEST\n    run the classify function (model: GPT2CLS_CLASSIFY_MODEL); REQUEST as for prepare");
         commands.put("bench-train", "bench-train --preset tiny|gpt2-small [--batch 8] [--seq 128] [--warmup 3] [--updates 20]\n"
                 + "    training throughput (tokens/s) of the real training step on random rows");
+        commands.put("bench-classify", "bench-classify --preset tiny|gpt2-small|gpt2-medium | --model DIR [--batch 1] [--seq 64]"
+                + " [--requests 50] [--warmup 5] [--clients 1]\n"
+                + "    classify latency (p50/p90/p99) through the function path and of the bare forward, texts/s, and the FLOP limit"
+                + " from this machine's measured matMul peak (a preset: random weights)");
+        commands.put("soak-classify", "soak-classify --preset gpt2-small | --model DIR [--requests 10000] [--max-seq 256] [--bad-every 20]\n"
+                + "    memory (RSS) and a probe request's latency over many requests of mixed lengths, malformed ones among them");
         commands.put("help", "help\n    this list");
         return commands;
     }
@@ -88,6 +97,27 @@ public class Main implements QuarkusApplication {
         return usage.toString();
     }
 
+    /** Commands that load libtorch: their native libraries start loading as the process starts. */
+    static final Set<String> MODEL_COMMANDS = Set.of("pipeline", "init-model", "logits", "finetune", "classify", "bench-train",
+            "bench-classify", "soak-classify");
+
+    /**
+     * The jar's entry point. A run that will load a model (a model command, or serving or running
+     * classify or finetune) loads libtorch beside Quarkus's boot ({@link NativeRuntime#preloadInBackground}).
+     */
+    public static void main(String... args) {
+        String job = args.length > 0 ? args[0] : Optional.ofNullable(System.getenv("GPT2CLS_JOB"))
+                .or(() -> Optional.ofNullable(System.getProperty("quarkus.funqy.export", System.getenv("QUARKUS_FUNQY_EXPORT"))))
+                .orElse(DEFAULT_FUNCTION);
+        if (MODEL_COMMANDS.contains(job)) {
+            NativeRuntime.preloadInBackground();
+        }
+        Quarkus.run(Main.class, args);
+    }
+
+    /** quarkus.funqy.export in application.properties. */
+    private static final String DEFAULT_FUNCTION = "classify";
+
     @Inject
     ObjectMapper json;
     @Inject
@@ -96,6 +126,8 @@ public class Main implements QuarkusApplication {
     FinetuneService finetune;
     @Inject
     ClassifyService classify;
+    @Inject
+    ClassifyFunction classifyFunction;
     @Inject
     Pipeline pipeline;
 
@@ -132,6 +164,11 @@ public class Main implements QuarkusApplication {
                 case "prepare" -> print(prepare.prepare(request(options, PrepareRequest.class)));
                 case "finetune" -> print(finetune.finetune(request(options, FinetuneRequest.class)));
                 case "classify" -> print(classify.classify(request(options, ClassifyRequest.class)));
+                case "bench-classify" -> print(ClassifyBenchmark.latency(benchModel(options), benchShape(options),
+                        options.integer("batch", 1), options.integer("seq", 64), options.integer("requests", 50),
+                        options.integer("warmup", 5), options.integer("clients", 1), this::invoke));
+                case "soak-classify" -> print(ClassifyBenchmark.soak(benchModel(options), benchShape(options),
+                        options.integer("requests", 10_000), options.integer("max-seq", 256), options.integer("bad-every", 20), this::invoke));
                 case "bench-train" -> print(ThroughputBenchmark.run(ModelPreset.byId(options.required("preset")),
                         options.integer("batch", 8), options.integer("seq", 128), options.integer("warmup", 3),
                         options.integer("updates", 20)));
@@ -170,15 +207,46 @@ public class Main implements QuarkusApplication {
         ModelPreset preset = ModelPreset.byId(options.required("preset"));
         List<String> labels = List.of(options.required("labels").split(","));
         Path out = options.requiredPath("out");
+        long parameters = writeFreshModel(preset, labels, options.integer("seed", 42), out);
+        System.out.printf("wrote a fresh %s GPT-2 classifier (%,d parameters, labels %s) to %s%n", preset.id, parameters, labels, out);
+    }
+
+    /** A fresh checkpoint of {@code preset}'s shape with GPT-2's tokenizer files in {@code out}; returns its parameter count. */
+    public static long writeFreshModel(ModelPreset preset, List<String> labels, long seed, Path out) throws IOException {
+        NativeRuntime.init();
         try (NDManager root = NDManager.newBaseManager();
-             Gpt2ForSequenceClassification model = Gpt2ForSequenceClassification.randomInit(
-                     preset.config(labels), root, options.integer("seed", 42))) {
+             Gpt2ForSequenceClassification model = Gpt2ForSequenceClassification.randomInit(preset.config(labels), root, seed)) {
             ModelCheckpoint.save(model, out);
             // a fresh model reads up to n_positions tokens; fine-tuning records the dataset's cut instead
             TokenizerFiles.forModel(Gpt2TokenizerBuilder.cached(), model.config.pad_token_id,
                     new Truncation(model.config.n_positions, TruncationSide.RIGHT)).writeTo(out);
-            System.out.printf("wrote a fresh %s GPT-2 classifier (%,d parameters, labels %s) to %s%n",
-                    preset.id, model.parameterCount(), labels, out);
+            return model.parameterCount();
+        }
+    }
+
+    /** The benchmarks' model: {@code --model DIR}, or a preset's shape with random weights, written once to the temp directory. */
+    private static Path benchModel(Options options) throws IOException {
+        if (options.has("model")) {
+            return options.requiredPath("model");
+        }
+        ModelPreset preset = ModelPreset.byId(options.required("preset"));
+        Path dir = Path.of(System.getProperty("java.io.tmpdir"), "gpt2cls-bench", preset.id);
+        if (!Files.exists(dir.resolve(ModelCheckpoint.WEIGHTS_FILE))) {
+            writeFreshModel(preset, List.of("negative", "positive"), 1, dir);
+        }
+        return dir;
+    }
+
+    private static String benchShape(Options options) {
+        return options.has("model") ? options.required("model") : options.required("preset") + " (random weights)";
+    }
+
+    /** The Lambda path in process: the event read as the runtime reads it, the function, the answer written as it writes it. */
+    private String invoke(String event) {
+        try {
+            return json.writeValueAsString(classifyFunction.classify(json.readValue(event, ClassifyRequest.class)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not an event the runtime would pass on: " + e.getOriginalMessage());
         }
     }
 
@@ -274,6 +342,10 @@ public class Main implements QuarkusApplication {
                     positional.add(args[i]);
                 }
             }
+        }
+
+        boolean has(String name) {
+            return named.containsKey(name);
         }
 
         String required(String name) {

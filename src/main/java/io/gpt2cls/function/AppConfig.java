@@ -1,6 +1,7 @@
 package io.gpt2cls.function;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -72,20 +73,34 @@ public interface AppConfig {
         /** The model this container serves: a directory or s3:// prefix with config.json, model.safetensors, tokenizer.json. */
         Optional<String> model();
 
-        /** Load the model while the container starts (provisioned concurrency pays it before traffic), not on the first request. */
+        /**
+         * Load the model (and run one warm-up forward) while the container starts, so provisioned
+         * concurrency pays for it before traffic; otherwise the first request loads it.
+         */
         @WithDefault("false")
         boolean loadOnStart();
+
+        /**
+         * How often to look for a new version at the served model's location (e.g. {@code 60s}):
+         * a new version is loaded beside the current one and swapped in, requests under way finish
+         * on the old one, which is then freed. Unset: never.
+         */
+        Optional<Duration> refreshInterval();
 
         /** Texts per request. */
         @WithDefault("64")
         int maxTexts();
 
-        /** Characters per text. */
+        /** UTF-8 bytes per text: the tokenizer's input and work grow with bytes, and a character is 1 to 4 of them. */
         @WithDefault("100000")
-        int maxCharsPerText();
+        int maxBytesPerText();
 
-        /** Texts per forward pass (similar lengths batched together). */
-        @WithDefault("16")
-        int batchSize();
+        /**
+         * Tokens per forward pass, padding included (texts x the longest): texts of similar length
+         * share one, and the bound caps a forward's memory (a GPT-2-small block's intermediates at
+         * 1024 tokens are about 200 MB).
+         */
+        @WithDefault("1024")
+        int tokensPerForward();
     }
 }

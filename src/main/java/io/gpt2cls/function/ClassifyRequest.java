@@ -16,6 +16,13 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 public class ClassifyRequest extends StrictRequest {
     public String text;
     public List<String> texts;
+    /** Only the k most probable labels in each result's probabilities, most probable first. */
+    public Integer topK;
+    /**
+     * The model to serve, a location among the allowed ones. A container serves one model: naming
+     * another one switches the container to it (for every later request too) once it has loaded.
+     */
+    public String model;
 
     /** For a Distributed Map batch: each item's identifier (or null), echoed in its result. */
     @JsonIgnore

@@ -1,17 +1,20 @@
 package io.gpt2cls.inference;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.IntStream;
 
 import org.jboss.logging.Logger;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
@@ -24,85 +27,175 @@ import io.gpt2cls.tokenizer.TokenizerFiles;
 import io.gpt2cls.tokenizer.Truncation;
 
 /**
- * A fine-tuned model and its tokenizer, loaded once and reused for every request (warm start).
+ * A fine-tuned model and its tokenizer, loaded once and shared by every request (warm start).
  *
  * <p>Texts are cut as the checkpoint's {@code tokenizer_config.json} says ({@code model_max_length},
  * {@code truncation_side}), which is how the training data was cut: the model sees what it was
  * evaluated on, and {@code truncated} tells whether a text lost tokens to that length.
  *
- * <p>Owns its native resources: the model's weights and the tokenizer, freed by {@link #close()}.
- * Each call works on its own sub-manager, closed before it returns, so serving memory stays flat.
+ * <p>A request's texts are sorted by length and run in sub-batches of at most
+ * {@code tokensPerForward} tokens (rows x the longest row), each padded only to its own longest
+ * text: little compute goes into padding, short texts share a matrix product, and a forward's
+ * memory has a bound whatever the request holds.
+ *
+ * <p>{@link #classify} may run on several threads at once: the weights are only read, and each call
+ * works on its own sub-managers, closed before it returns, so serving memory stays flat. Owns its
+ * native resources (the weights, the tokenizer), freed by {@link #close()}; closing while a call
+ * runs is the caller's to prevent ({@link ModelSlot}).
  */
 public final class TextClassifier implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(TextClassifier.class);
 
+    /**
+     * Enough for a full-size matrix product on a CPU; a GPT-2-small block's intermediates at this
+     * size are about 200 MB (they grow with rows x length, and with length squared in attention).
+     */
+    public static final int DEFAULT_TOKENS_PER_FORWARD = 1024;
+
     private final NDManager root;
     private final Gpt2ForSequenceClassification model;
     private final TextTokenizer tokenizer;
-    private final String modelId;
-    /** Texts per forward pass: similar lengths are batched together. */
-    private final int batchSize;
     private final Truncation truncation;
+    private final String location;
+    private final String version;
+    private final int tokensPerForward;
+    private final LoadTimes loadTimes;
+    private volatile boolean closed;
 
-    public static final int DEFAULT_BATCH_SIZE = 16;
-
-    /** One text's result: the winning label, its probability, and all label probabilities. */
+    /** One text's result: the winning label, its probability, and all label probabilities in the model's label order. */
     public record Prediction(String label, double score, Map<String, Double> probabilities, int tokens, boolean truncated) {}
 
-    private TextClassifier(NDManager root, Gpt2ForSequenceClassification model, TextTokenizer tokenizer, String modelId,
-                           int batchSize, Truncation truncation) {
-        this.truncation = truncation;
+    /** Where a load's time went, in milliseconds; the tokenizer loads while libtorch and the weights do. */
+    public record LoadTimes(long engine, long weights, long tokenizer, long total) {}
+
+    private TextClassifier(NDManager root, Gpt2ForSequenceClassification model, TextTokenizer tokenizer, Truncation truncation,
+                           String location, String version, int tokensPerForward, LoadTimes loadTimes) {
         this.root = root;
         this.model = model;
         this.tokenizer = tokenizer;
-        this.modelId = modelId;
-        this.batchSize = batchSize;
+        this.truncation = truncation;
+        this.location = location;
+        this.version = version;
+        this.tokensPerForward = tokensPerForward;
+        this.loadTimes = loadTimes;
     }
 
-    /** Loads a model directory holding config.json, model.safetensors and tokenizer.json. */
-    public static TextClassifier load(Path modelDir, String modelId, int batchSize) throws IOException {
+    /** Loads a local model directory (config.json, model.safetensors, tokenizer.json) to classify with, as the CLI does. */
+    public static TextClassifier load(Path modelDir) throws IOException {
+        return load(modelDir, modelDir.toString(), "", DEFAULT_TOKENS_PER_FORWARD);
+    }
+
+    /**
+     * Loads a model directory holding config.json, model.safetensors and tokenizer.json.
+     *
+     * @param location where the model came from, as the user named it (responses report it)
+     * @param version  which version of that location this is (responses report it)
+     */
+    public static TextClassifier load(Path modelDir, String location, String version, int tokensPerForward) throws IOException {
+        if (tokensPerForward < 1) {
+            throw new IllegalArgumentException("tokens per forward must be at least 1, got " + tokensPerForward);
+        }
         NativeRuntime.init();
         long start = System.nanoTime();
-        NDManager root = NDManager.newBaseManager();
+        CompletableFuture<TimedTokenizer> tokenizer = CompletableFuture.supplyAsync(() -> TimedTokenizer.load(modelDir));
+        NDManager root = null;
         try {
+            Engine.getInstance(); // loads libtorch: the largest part of a cold start
+            long engineDone = System.nanoTime();
+            root = NDManager.newBaseManager();
             Gpt2ForSequenceClassification model = ModelCheckpoint.load(modelDir, root);
+            long weightsDone = System.nanoTime();
             if (model.config.pad_token_id == null) {
                 throw new ModelFormatException(modelDir.resolve(ModelCheckpoint.CONFIG_FILE)
                         + " has no pad_token_id; batches need one (GPT-2 pads with 50256)");
             }
             Truncation truncation = TokenizerFiles.truncationOf(modelDir, model.config.n_positions);
-            TextTokenizer tokenizer = TextTokenizer.load(modelDir);
-            LOG.infof("loaded model %s (%,d parameters, labels %s, texts cut to %d tokens on the %s) in %d ms", modelId,
-                    model.parameterCount(), model.config.labels(), truncation.maxLength(), truncation.side().id(),
-                    (System.nanoTime() - start) / 1_000_000);
-            return new TextClassifier(root, model, tokenizer, modelId, batchSize, truncation);
+            TimedTokenizer loaded = join(tokenizer);
+            LoadTimes times = new LoadTimes(elapsedMillis(start, engineDone), elapsedMillis(engineDone, weightsDone), loaded.millis(),
+                    elapsedMillis(start, System.nanoTime()));
+            LOG.infof("loaded model %s (version %s, %,d parameters, labels %s, texts cut to %d tokens on the %s) in %d ms:"
+                            + " engine %d ms, weights %d ms, tokenizer %d ms alongside", location, version.isEmpty() ? "-" : version,
+                    model.parameterCount(), model.config.labels(), truncation.maxLength(), truncation.side().id(), times.total(),
+                    times.engine(), times.weights(), times.tokenizer());
+            return new TextClassifier(root, model, loaded.tokenizer(), truncation, location, version, tokensPerForward, times);
         } catch (IOException | RuntimeException e) {
-            root.close();
+            tokenizer.thenAccept(loaded -> loaded.tokenizer().close());
+            if (root != null) {
+                root.close();
+            }
             throw e;
         }
     }
 
+    /** A tokenizer and the time its load took (its native library, then a 2 MB tokenizer.json for GPT-2). */
+    private record TimedTokenizer(TextTokenizer tokenizer, long millis) {
+        static TimedTokenizer load(Path modelDir) {
+            long start = System.nanoTime();
+            try {
+                return new TimedTokenizer(TextTokenizer.load(modelDir), elapsedMillis(start, System.nanoTime()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private static TimedTokenizer join(CompletableFuture<TimedTokenizer> tokenizer) throws IOException {
+        try {
+            return tokenizer.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof UncheckedIOException io) {
+                throw io.getCause();
+            }
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw e;
+        }
+    }
+
+    private static long elapsedMillis(long from, long to) {
+        return (to - from) / 1_000_000;
+    }
+
     /** Classifies non-blank texts (the function checks a request's texts and limits before they come here). */
     public List<Prediction> classify(List<String> texts) {
+        NativeRuntime.noGradOnThisThread();
         List<int[]> encoded = tokenizer.encodeAll(texts);
+        List<int[]> tokens = encoded.stream().map(truncation::apply).toList();
         Prediction[] predictions = new Prediction[texts.size()];
-        // Similar lengths share a batch, so little compute goes into padding.
-        List<Integer> order = new ArrayList<>(IntStream.range(0, texts.size()).boxed().toList());
-        order.sort(Comparator.comparingInt(i -> encoded.get(i).length));
-        for (int start = 0; start < order.size(); start += batchSize) {
-            List<Integer> rows = order.subList(start, Math.min(order.size(), start + batchSize));
-            List<int[]> tokens = rows.stream().map(i -> truncation.apply(encoded.get(i))).toList();
+        for (int[] rows : subBatches(tokens.stream().mapToInt(t -> t.length).toArray(), tokensPerForward)) {
+            List<int[]> batch = IntStream.of(rows).mapToObj(tokens::get).toList();
             float[][] probabilities;
             try (NDManager step = root.newSubManager()) {
-                probabilities = model.probabilities(TokenBatch.rightPadded(tokens, model.config.pad_token_id), step);
+                probabilities = model.probabilities(TokenBatch.rightPadded(batch, model.config.pad_token_id), step);
             }
-            for (int j = 0; j < rows.size(); j++) {
-                int row = rows.get(j);
-                predictions[row] = prediction(probabilities[j], tokens.get(j).length, truncation.cuts(encoded.get(row)));
+            for (int j = 0; j < rows.length; j++) {
+                int row = rows[j];
+                predictions[row] = prediction(probabilities[j], tokens.get(row).length, truncation.cuts(encoded.get(row)));
             }
         }
         return List.of(predictions);
+    }
+
+    /**
+     * Row indices sorted by length and cut into runs whose padded size (rows x the run's longest)
+     * stays within {@code tokensPerForward}; a row longer than that runs alone.
+     */
+    static List<int[]> subBatches(int[] lengths, int tokensPerForward) {
+        List<Integer> order = new ArrayList<>(IntStream.range(0, lengths.length).boxed().toList());
+        order.sort(Comparator.comparingInt(i -> lengths[i]));
+        List<int[]> batches = new ArrayList<>();
+        int start = 0;
+        for (int end = 1; end <= order.size(); end++) {
+            boolean last = end == order.size();
+            // sorted ascending: the run's longest row is its last; would one more row overflow the budget?
+            if (last || (end - start + 1) * (long) lengths[order.get(end)] > tokensPerForward) {
+                batches.add(order.subList(start, end).stream().mapToInt(Integer::intValue).toArray());
+                start = end;
+            }
+        }
+        return batches;
     }
 
     private Prediction prediction(float[] probabilities, int tokens, boolean truncated) {
@@ -118,12 +211,27 @@ public final class TextClassifier implements AutoCloseable {
         return new Prediction(labels.get(best), probabilities[best], byLabel, tokens, truncated);
     }
 
-    public String modelId() {
-        return modelId;
+    /** The model's location as the user named it. */
+    public String location() {
+        return location;
+    }
+
+    /** Which version of {@link #location()} this is; empty when unknown. */
+    public String version() {
+        return version;
+    }
+
+    public LoadTimes loadTimes() {
+        return loadTimes;
+    }
+
+    public boolean isClosed() {
+        return closed;
     }
 
     @Override
     public void close() {
+        closed = true;
         tokenizer.close();
         model.close();
         root.close();

@@ -34,7 +34,8 @@ import ai.djl.nn.norm.Dropout;
  *   <li>Positions are 0..T-1 for every row: padding goes on the right.</li>
  *   <li>The score head (no bias) reads the hidden state of the rightmost token whose id is not
  *       {@code pad_token_id} ({@link #poolIndex}).</li>
- *   <li>Dropout is active only when {@code training} is true.</li>
+ *   <li>Dropout is active only when {@code training} is true; otherwise the MLP's activation
+ *       overwrites its input ({@link Mlp#actInPlace}): nothing needs it for a backward.</li>
  * </ul>
  *
  * <p>Every module takes its weights from a {@link WeightSource} under the name {@code save_pretrained}
@@ -106,10 +107,7 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
     public Output forward(TokenBatch batch, NDManager step, boolean training) {
         int b = batch.batchSize();
         int t = batch.seqLen();
-        if (t > config.n_positions) {
-            throw new IllegalArgumentException("rows of " + t + " tokens are longer than n_positions ("
-                    + config.n_positions + "); truncate them to at most " + config.n_positions);
-        }
+        requireFits(t);
         Constants c = new Constants(step, config);
         NDArray ids = step.create(batch.inputIdsAsLongs(), new Shape(b, t)); // (B, T)
         NDArray keep = step.create(batch.attentionMaskAsFloats(), new Shape(b, 1, 1, t)); // (B, 1, 1, T)
@@ -118,26 +116,72 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         NDArray hidden = transformer.forward(ids, bias, c, training); // (B, T, C)
 
         int[] poolIndex = poolIndex(batch);
-        float[] oneHot = new float[b * t];
-        for (int row = 0; row < b; row++) {
-            oneHot[row * t + poolIndex[row]] = 1f;
-        }
-        NDArray pooled = step.create(oneHot, new Shape(b, 1, t)) // (B, 1, T)
+        NDArray pooled = gather(poolIndex, t, step) // (B, 1, T)
                 .matMul(hidden) // (B, 1, C)
                 .reshape(b, config.n_embd); // (B, C)
         NDArray logits = Linear.linear(pooled, score, null).singletonOrThrow(); // (B, num_labels)
         return new Output(logits, pooled, poolIndex);
     }
 
-    /** Label probabilities (softmax of the logits) per row, for evaluation and serving; no dropout. */
+    /** Label probabilities (softmax of the logits) per row, for evaluation and serving ({@link #pooledLogits}). */
     public float[][] probabilities(TokenBatch batch, NDManager step) {
-        float[] flat = forward(batch, step, false).logits().softmax(-1).toFloatArray();
+        float[] flat = pooledLogits(batch, step).softmax(-1).toFloatArray();
         int labels = config.numLabels();
         float[][] rows = new float[batch.batchSize()][labels];
         for (int r = 0; r < rows.length; r++) {
             System.arraycopy(flat, r * labels, rows[r], 0, labels);
         }
         return rows;
+    }
+
+    /**
+     * The logits of {@link #forward} without what the score head never reads: inference only (no
+     * dropout; the caller has autograd off). The head reads one position per row, and in the last
+     * block a position depends on the others only through its attention's keys and values. So the
+     * last block computes keys and values at every position, but the query, the attention row,
+     * {@code c_proj}, the MLP and {@code ln_f} at the pooled position alone: about 1/n_layer of the
+     * forward's work less. Equal to {@link #forward}'s logits up to float rounding.
+     */
+    public NDArray pooledLogits(TokenBatch batch, NDManager step) {
+        int b = batch.batchSize();
+        int t = batch.seqLen();
+        requireFits(t);
+        Constants c = new Constants(step, config);
+        NDArray ids = step.create(batch.inputIdsAsLongs(), new Shape(b, t)); // (B, T)
+        NDArray keep = step.create(batch.attentionMaskAsFloats(), new Shape(b, 1, 1, t)); // (B, 1, 1, T)
+        int[] poolIndex = poolIndex(batch);
+        NDArray pooled = transformer.forwardAt(ids, attentionBias(keep, t, step, c), gather(poolIndex, t, step),
+                pooledQueryBias(batch, poolIndex, step), c); // (B, 1, C)
+        return Linear.linear(pooled.reshape(b, config.n_embd), score, null).singletonOrThrow(); // (B, num_labels)
+    }
+
+    private void requireFits(int t) {
+        if (t > config.n_positions) {
+            throw new IllegalArgumentException("rows of " + t + " tokens are longer than n_positions ("
+                    + config.n_positions + "); truncate them to at most " + config.n_positions);
+        }
+    }
+
+    /** Picks position {@code poolIndex[row]} of each row by a matMul: (B, 1, T), one 1 per row. */
+    private static NDArray gather(int[] poolIndex, int t, NDManager step) {
+        float[] oneHot = new float[poolIndex.length * t];
+        for (int row = 0; row < poolIndex.length; row++) {
+            oneHot[row * t + poolIndex[row]] = 1f;
+        }
+        return step.create(oneHot, new Shape(poolIndex.length, 1, t));
+    }
+
+    /** {@link #attentionBias}'s row at each row's pooled query: (B, 1, 1, T). */
+    private static NDArray pooledQueryBias(TokenBatch batch, int[] poolIndex, NDManager step) {
+        int t = batch.seqLen();
+        float[] bias = new float[batch.batchSize() * t];
+        for (int row = 0; row < batch.batchSize(); row++) {
+            for (int key = 0; key < t; key++) {
+                boolean visible = key <= poolIndex[row] && batch.attentionMask()[row * t + key] == 1;
+                bias[row * t + key] = visible ? 0f : -MASKED_SCORE;
+            }
+        }
+        return step.create(bias, new Shape(batch.batchSize(), 1, 1, t));
     }
 
     /**
@@ -161,6 +205,9 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         }
         return index;
     }
+
+    /** What a score a query must not see gets subtracted: exp() of it is 0 in float. */
+    private static final float MASKED_SCORE = 1e9f;
 
     /** Additive attention bias: 0 where query i may see key j (j <= i and j is not padding), else -1e9. */
     private static NDArray attentionBias(NDArray keep, int t, NDManager step, Constants c) {
@@ -209,6 +256,9 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         final NDArray one;
         final NDArray geluCubic;
         final NDArray sqrtTwoOverPi;
+        /** gelu_new's polynomial doubled, for its sigmoid form: 2 sqrt(2/pi) 0.044715 and 2 sqrt(2/pi). */
+        final NDArray geluCubicTwice;
+        final NDArray sqrtTwoOverPiTwice;
         /** Per layer, what its attention scores are divided by; null where that is 1. */
         final NDArray[] attentionDivisor;
         final NDArray maskedScore;
@@ -218,13 +268,15 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
             one = step.create(1f);
             geluCubic = step.create(0.044715f);
             sqrtTwoOverPi = step.create((float) Math.sqrt(2.0 / Math.PI));
+            geluCubicTwice = step.create((float) (2 * Math.sqrt(2.0 / Math.PI) * 0.044715));
+            sqrtTwoOverPiTwice = step.create((float) (2 * Math.sqrt(2.0 / Math.PI)));
             attentionDivisor = new NDArray[config.n_layer];
             for (int layer = 0; layer < config.n_layer; layer++) {
                 double divisor = (config.scale_attn_weights ? Math.sqrt(config.headSize()) : 1.0)
                         * (config.scale_attn_by_inverse_layer_idx ? layer + 1 : 1);
                 attentionDivisor[layer] = divisor == 1.0 ? null : step.create((float) divisor);
             }
-            maskedScore = step.create(1e9f);
+            maskedScore = step.create(MASKED_SCORE);
         }
     }
 
@@ -315,22 +367,34 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         }
 
         NDArray forward(NDArray x, NDArray bias, Constants c, boolean training) {
-            long b = x.getShape().get(0);
-            long t = x.getShape().get(1);
-            long hs = n_embd / n_head;
             NDList qkv = c_attn.forward(x).split(3, 2); // 3 x (B, T, C)
-            NDArray q = qkv.get(0).reshape(b, t, n_head, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
-            NDArray k = qkv.get(1).reshape(b, t, n_head, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
-            NDArray v = qkv.get(2).reshape(b, t, n_head, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
-            NDArray att = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, T, T)
+            NDArray y = attend(heads(qkv.get(0)), heads(qkv.get(1)), heads(qkv.get(2)), bias, c, training); // (B, T, C)
+            return dropout(c_proj.forward(y), resid_pdrop, training); // (B, T, C)
+        }
+
+        /** {@link #forward} for the one query per row that {@code gather} (B, 1, T) picks, keys and values from all T: (B, 1, C). */
+        NDArray forwardAt(NDArray x, NDArray gather, NDArray queryBias, Constants c) {
+            NDList qkv = c_attn.forward(x).split(3, 2); // 3 x (B, T, C)
+            NDArray q = gather.matMul(qkv.get(0)); // (B, 1, C)
+            return c_proj.forward(attend(heads(q), heads(qkv.get(1)), heads(qkv.get(2)), queryBias, c, false)); // (B, 1, C)
+        }
+
+        /** (B, T, C) -> (B, nh, T, hs) */
+        private NDArray heads(NDArray x) {
+            Shape shape = x.getShape();
+            return x.reshape(shape.get(0), shape.get(1), n_head, n_embd / n_head).transpose(0, 2, 1, 3);
+        }
+
+        /** Softmax attention of queries (B, nh, Tq, hs) over keys and values (B, nh, T, hs), heads merged: (B, Tq, C). */
+        private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, Constants c, boolean training) {
+            NDArray att = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, Tq, T)
             if (c.attentionDivisor[layer] != null) {
                 att = att.div(c.attentionDivisor[layer]);
             }
-            att = att.add(bias).softmax(-1); // (B, nh, T, T)
+            att = att.add(bias).softmax(-1); // (B, nh, Tq, T)
             att = dropout(att, attn_pdrop, training);
-            NDArray y = att.matMul(v) // (B, nh, T, hs)
-                    .transpose(0, 2, 1, 3).reshape(b, t, n_embd); // (B, T, C)
-            return dropout(c_proj.forward(y), resid_pdrop, training); // (B, T, C)
+            NDArray y = att.matMul(v); // (B, nh, Tq, hs)
+            return y.transpose(0, 2, 1, 3).reshape(y.getShape().get(0), y.getShape().get(2), n_embd); // (B, Tq, C)
         }
     }
 
@@ -354,7 +418,8 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         }
 
         NDArray forward(NDArray x, Constants c, boolean training) {
-            NDArray h = act(c_fc.forward(x), c, activation); // (B, T, inner)
+            NDArray h = c_fc.forward(x); // (B, T, inner)
+            h = training ? act(h, c, activation) : actInPlace(h, c, activation); // (B, T, inner)
             return dropout(c_proj.forward(h), resid_pdrop, training); // (B, T, C)
         }
 
@@ -374,6 +439,20 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
                     return x.mul(c.half).mul(inner.tanh().add(c.one));
             }
         }
+
+        /**
+         * {@link #act} overwriting {@code x}, when no backward follows: the MLP's (B, T, 4C) tensors
+         * are the forward's largest, and the 9 of gelu_new's chain cost more than its arithmetic.
+         * Computed as x sigmoid(2u), since 0.5 (1 + tanh(u)) = sigmoid(2u): 2 new tensors instead of
+         * 9. Measured on GPT-2 small: 10% of a forward at 64 tokens, 27% at 512 (BENCHMARKS.md).
+         */
+        static NDArray actInPlace(NDArray x, Constants c, String activation) {
+            if (!activation.equals("gelu_new") && !activation.equals("gelu_pytorch_tanh")) {
+                return act(x, c, activation);
+            }
+            NDArray twoU = x.mul(x).muli(c.geluCubicTwice).addi(c.sqrtTwoOverPiTwice).muli(x); // 2 sqrt(2/pi) (x + 0.044715 x^3)
+            return x.muli(Activation.sigmoid(twoU));
+        }
     }
 
     static final class Block {
@@ -392,6 +471,13 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         NDArray forward(NDArray x, NDArray bias, Constants c, boolean training) {
             x = x.add(attn.forward(ln_1.forward(x), bias, c, training)); // pre-LN residual, (B, T, C)
             return x.add(mlp.forward(ln_2.forward(x), c, training)); // (B, T, C)
+        }
+
+        /** {@link #forward} at the one position per row that {@code gather} (B, 1, T) picks: (B, 1, C). */
+        NDArray forwardAt(NDArray x, NDArray gather, NDArray queryBias, Constants c) {
+            NDArray at = gather.matMul(x); // (B, 1, C)
+            at = at.add(attn.forwardAt(ln_1.forward(x), gather, queryBias, c)); // (B, 1, C)
+            return at.add(mlp.forward(ln_2.forward(at), c, false)); // (B, 1, C)
         }
     }
 
@@ -414,15 +500,37 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         }
 
         NDArray forward(NDArray ids, NDArray bias, Constants c, boolean training) {
-            long t = ids.getShape().get(1);
-            NDArray positions = ids.getManager().arange(0, (int) t, 1, DataType.INT64); // (T)
-            NDArray tok = Embedding.embedding(ids, wte, SparseFormat.DENSE).singletonOrThrow(); // (B, T, C)
-            NDArray pos = Embedding.embedding(positions, wpe, SparseFormat.DENSE).singletonOrThrow(); // (T, C)
-            NDArray x = dropout(tok.add(pos), embd_pdrop, training); // (B, T, C)
+            NDArray x = embed(ids, training); // (B, T, C)
             for (Block block : h) {
                 x = block.forward(x, bias, c, training);
             }
             return ln_f.forward(x); // (B, T, C)
+        }
+
+        /**
+         * The final hidden state at the one position per row that {@code gather} (B, 1, T) picks: (B, 1, C);
+         * no dropout. Each block runs on a scope of its own that keeps only its output, so memory holds
+         * one block's intermediates, not the whole forward's (nothing needs them: no backward follows).
+         */
+        NDArray forwardAt(NDArray ids, NDArray bias, NDArray gather, NDArray queryBias, Constants c) {
+            NDManager step = ids.getManager();
+            NDArray x = embed(ids, false); // (B, T, C)
+            for (Block block : h.subList(0, h.size() - 1)) {
+                try (NDManager scope = step.newSubManager()) {
+                    x.attach(scope); // the previous block's output goes with this block's intermediates
+                    x = block.forward(x, bias, c, false); // (B, T, C), on the scope: every op puts x first
+                    x.attach(step);
+                }
+            }
+            return ln_f.forward(h.get(h.size() - 1).forwardAt(x, gather, queryBias, c)); // (B, 1, C)
+        }
+
+        private NDArray embed(NDArray ids, boolean training) {
+            long t = ids.getShape().get(1);
+            NDArray positions = ids.getManager().arange(0, (int) t, 1, DataType.INT64); // (T)
+            NDArray tok = Embedding.embedding(ids, wte, SparseFormat.DENSE).singletonOrThrow(); // (B, T, C)
+            NDArray pos = Embedding.embedding(positions, wpe, SparseFormat.DENSE).singletonOrThrow(); // (T, C)
+            return dropout(tok.add(pos), embd_pdrop, training); // (B, T, C)
         }
     }
 

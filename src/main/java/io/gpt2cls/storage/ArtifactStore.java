@@ -36,6 +36,22 @@ public interface ArtifactStore {
      */
     Path fetchSet(Location location, String commitObject) throws IOException;
 
+    /**
+     * Which version of the committed set is at {@code location} now: the same while its files stay
+     * the same, another after a publish; cheap enough to poll (S3: one listing, a hash of the
+     * objects' names and ETags; local: a hash of the files' names, sizes, modification times and
+     * inodes). Throws {@link ArtifactNotFoundException} like {@link #fetchSet}.
+     */
+    String version(Location location, String commitObject) throws IOException;
+
+    /**
+     * Says the caller is done with a directory {@link #fetchSet} returned, so a store that copied
+     * the set into its cache may delete that copy (files another fetched set shares stay). A local
+     * set is the location itself and stays. Nothing may read the directory afterwards.
+     */
+    default void release(Path fetchedSet) throws IOException {
+    }
+
     /** Whether a committed set exists at {@code location}. */
     boolean exists(Location location, String commitObject) throws IOException;
 

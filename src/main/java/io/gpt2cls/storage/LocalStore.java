@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,6 +15,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -71,6 +73,19 @@ public final class LocalStore implements ArtifactStore {
                     + ": nothing was published there, or a publish is under way");
         }
         return dir;
+    }
+
+    /** A hash of each file's name, size, modification time and inode: a publish renames new files in, so all change. */
+    @Override
+    public String version(Location location, String commitObject) throws IOException {
+        Path dir = fetchSet(location, commitObject);
+        StringBuilder listing = new StringBuilder();
+        for (String name : setFiles(dir)) {
+            BasicFileAttributes file = Files.readAttributes(dir.resolve(name), BasicFileAttributes.class);
+            listing.append(name).append('\0').append(file.size()).append('\0').append(file.lastModifiedTime().to(TimeUnit.NANOSECONDS))
+                    .append('\0').append(file.fileKey()).append('\n');
+        }
+        return ObjectCache.sha256(listing.toString()).substring(0, ObjectCache.VERSION_CHARS);
     }
 
     @Override

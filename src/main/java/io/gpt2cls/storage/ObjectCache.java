@@ -70,9 +70,7 @@ final class ObjectCache {
      * @param files the cached object of each name
      */
     Path set(String bucket, String key, SortedMap<String, String> etags, Map<String, Path> files) throws IOException {
-        StringBuilder listing = new StringBuilder();
-        etags.forEach((name, etag) -> listing.append(name).append('\0').append(etag).append('\n'));
-        Path dir = keyDir("sets", bucket, key).resolve("@" + sha256(listing.toString()).substring(0, 16));
+        Path dir = keyDir("sets", bucket, key).resolve("@" + version(etags));
         if (holdsAll(dir, etags.keySet())) {
             return dir;
         }
@@ -93,6 +91,52 @@ final class ObjectCache {
             deleteTree(building);
         }
         return dir;
+    }
+
+    /** Hex digits of a set version: 64 bits, plenty to tell a location's versions apart. */
+    static final int VERSION_CHARS = 16;
+
+    /** A set's version: a hash of its names and their ETags, as listed. */
+    static String version(SortedMap<String, String> etags) {
+        StringBuilder listing = new StringBuilder();
+        etags.forEach((name, etag) -> listing.append(name).append('\0').append(etag).append('\n'));
+        return sha256(listing.toString()).substring(0, VERSION_CHARS);
+    }
+
+    /**
+     * Deletes a set directory {@link #set} made, and each cached object that no other set links to
+     * (an object a newer version shares, such as an unchanged tokenizer, keeps its file). Anything
+     * that is not a set directory of this cache is left alone. Where the file system made copies
+     * instead of links, the objects stay.
+     */
+    void removeSet(Path setDir) throws IOException {
+        Path sets = root.resolve("sets");
+        Path dir = setDir.toAbsolutePath().normalize();
+        if (!dir.startsWith(sets) || !dir.getFileName().toString().startsWith("@") || !Files.isDirectory(dir)) {
+            return;
+        }
+        Path objects = root.resolve("objects").resolve(sets.relativize(dir.getParent()).toString());
+        for (String name : visibleFiles(dir)) {
+            Path link = dir.resolve(name);
+            Path versions = objects.resolve(safeSegment(name)); // <key>/<name>/@<etag>/<name>
+            if (!Files.isDirectory(versions)) {
+                continue;
+            }
+            try (Stream<Path> etags = Files.list(versions)) {
+                for (Path object : etags.map(etag -> etag.resolve(name)).filter(Files::isRegularFile).toList()) {
+                    if (Files.isSameFile(object, link) && (Integer) Files.getAttribute(object, "unix:nlink") <= 2) {
+                        Files.delete(object);
+                        try {
+                            Files.delete(object.getParent()); // its @<etag> directory, unless a download of it is under way
+                        } catch (DirectoryNotEmptyException busy) {
+                            // another fetch of this version is writing its part file there
+                        }
+                    }
+                }
+            }
+        }
+        deleteTree(dir);
+        LOG.debugf("removed %s from the cache", dir);
     }
 
     /** A new, empty staging directory owned by this process. */

@@ -65,6 +65,23 @@ public final class RoutingStore implements ArtifactStore {
     }
 
     @Override
+    public String version(Location location, String commitObject) {
+        return explained(location, "read", () -> route(location).version(location, commitObject));
+    }
+
+    /** Only the S3 store copies sets; a directory it did not hand out is left alone. */
+    @Override
+    public void release(Path fetchedSet) throws IOException {
+        ArtifactStore remote;
+        synchronized (this) {
+            remote = s3Store;
+        }
+        if (remote != null) {
+            remote.release(fetchedSet);
+        }
+    }
+
+    @Override
     public boolean exists(Location location, String commitObject) {
         return explained(location, "read", () -> route(location).exists(location, commitObject));
     }

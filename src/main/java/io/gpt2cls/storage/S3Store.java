@@ -268,6 +268,24 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         }
     }
 
+    /** A hash of the set's object names and ETags, from one listing (the name of the set's cache directory too). */
+    @Override
+    public String version(Location location, String commitObject) throws IOException {
+        Listing listing = list(location, Action.LIST);
+        if (!listing.files().containsKey(location.keyPrefix() + commitObject)) {
+            throw new ArtifactNotFoundException("'" + location + "' has no " + commitObject
+                    + ": nothing was published there, or a publish is under way");
+        }
+        SortedMap<String, String> etags = new TreeMap<>();
+        listing.files().values().forEach(object -> etags.put(nameIn(location, object.key()), object.eTag()));
+        return ObjectCache.version(etags);
+    }
+
+    @Override
+    public void release(Path fetchedSet) throws IOException {
+        cache.removeSet(fetchedSet);
+    }
+
     @Override
     public boolean exists(Location location, String commitObject) throws IOException {
         return find(location.resolve(commitObject), location).isPresent();

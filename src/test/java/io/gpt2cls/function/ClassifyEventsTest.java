@@ -47,6 +47,6 @@ class ClassifyEventsTest {
         assertEquals(List.of("a", "b"), base64.allTexts());
         InvalidRequestException bad = assertThrows(InvalidRequestException.class, () -> RequestParser.parse(
                 "{\"requestContext\": {\"http\": {}}, \"body\": \"{\\\"txt\\\": 1}\"}", ClassifyRequest.class));
-        assertEquals("unknown field 'txt'; the fields of the request are: text, texts", bad.getMessage());
+        assertEquals("unknown field 'txt'; the fields of the request are: model, text, texts, top_k", bad.getMessage());
     }
 }

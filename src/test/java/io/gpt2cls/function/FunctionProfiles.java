@@ -32,7 +32,8 @@ public final class FunctionProfiles {
         public Map<String, String> getConfigOverrides() {
             return Map.of("quarkus.funqy.export", "classify",
                     "gpt2cls.classify.model", TestModels.trainedModelDir().toString(),
-                    "gpt2cls.classify.max-texts", "4");
+                    "gpt2cls.classify.max-texts", "4",
+                    "gpt2cls.classify.max-bytes-per-text", "1000");
         }
     }
 }

@@ -66,7 +66,7 @@ class RequestFuzzTest {
         TestConfig config = new TestConfig();
         config.model = TestModels.trainedModel().toString();
         config.maxTexts = 8;
-        config.maxCharsPerText = 2000;
+        config.maxBytesPerText = 2000;
         classifyService.config = config;
         classify = new ClassifyFunction();
         classify.service = classifyService;
@@ -98,7 +98,7 @@ class RequestFuzzTest {
         ClassifyResponse before = classify.classify(normal);
         assertNotNull(before.results, String.valueOf(before.error));
         fuzz("{\"text\": \"Subject: cheap meds\", \"texts\": [\"hello\", \"Re: build failure\"]}",
-                ClassifyRequest.class, request -> classify.classify(request), 13, REQUESTS_PER_FUNCTION / 2);
+                ClassifyRequest.class, request -> classify.classify(request), 13, REQUESTS_PER_FUNCTION);
         ClassifyResponse after = classify.classify(normal);
         assertEquals(JSON.writeValueAsString(before.results), JSON.writeValueAsString(after.results));
     }
@@ -141,7 +141,7 @@ class RequestFuzzTest {
                 + " (refused by the runtime: " + refusedByRuntime + ")");
     }
 
-    private static void assertClean(String answer, String payload) {
+    static void assertClean(String answer, String payload) {
         assertFalse(LEAK.matcher(answer).find(), "internal wording in the answer to " + abbreviate(payload) + ": " + abbreviate(answer));
     }
 

@@ -77,7 +77,7 @@ class RequestParserTest {
                 problem("{\"text\": \"hi\"}{\"text\": \"ho\"}", ClassifyRequest.class));
         assertEquals("field 'text' appears more than once at line 1, column 21; send each field once",
                 problem("{\"text\": \"a\", \"text\": \"b\"}", ClassifyRequest.class));
-        assertEquals("unknown field 'txt'; the fields of the request are: text, texts", problem("{\"txt\": \"hello\"}", ClassifyRequest.class));
+        assertEquals("unknown field 'txt'; the fields of the request are: model, text, texts, top_k", problem("{\"txt\": \"hello\"}", ClassifyRequest.class));
         assertEquals("unknown field 'training.learnin_rate'; the fields of 'training' are: adam_beta1, adam_beta2, adam_epsilon,"
                         + " eval_strategy, gradient_accumulation_steps, group_by_length, learning_rate, load_best_model_at_end,"
                         + " logging_steps, max_grad_norm, max_steps, metric_for_best_model, num_train_epochs,"

@@ -1,5 +1,6 @@
 package io.gpt2cls.function;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -7,9 +8,11 @@ import java.util.Optional;
 final class TestConfig implements AppConfig {
 
     String model;
+    boolean loadOnStart;
+    Duration refreshInterval;
     int maxTexts = 64;
-    int maxCharsPerText = 100_000;
-    int batchSize = 16;
+    int maxBytesPerText = 100_000;
+    int tokensPerForward = 1024;
     List<String> allowedLocations;
 
     @Override
@@ -37,7 +40,12 @@ final class TestConfig implements AppConfig {
 
             @Override
             public boolean loadOnStart() {
-                return false;
+                return loadOnStart;
+            }
+
+            @Override
+            public Optional<Duration> refreshInterval() {
+                return Optional.ofNullable(refreshInterval);
             }
 
             @Override
@@ -46,13 +54,13 @@ final class TestConfig implements AppConfig {
             }
 
             @Override
-            public int maxCharsPerText() {
-                return maxCharsPerText;
+            public int maxBytesPerText() {
+                return maxBytesPerText;
             }
 
             @Override
-            public int batchSize() {
-                return batchSize;
+            public int tokensPerForward() {
+                return tokensPerForward;
             }
         };
     }

@@ -6,9 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import io.gpt2cls.cli.Main;
 import io.gpt2cls.dataset.DatasetPreparer;
 import io.gpt2cls.dataset.InputFile;
 import io.gpt2cls.dataset.PrepareSpec;
+import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.model.TestPaths;
 import io.gpt2cls.storage.LocalStore;
 import io.gpt2cls.storage.Location;
@@ -76,6 +78,15 @@ public final class TestModels {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return dir;
+    }
+
+    /**
+     * A fresh tiny GPT-2 (random weights from {@code seed}) with GPT-2's tokenizer files, written to
+     * {@code dir}: models that differ by seed give different probabilities, which is all some tests need.
+     */
+    public static Path randomTinyModel(Path dir, long seed, List<String> labels) throws IOException {
+        Main.writeFreshModel(ModelPreset.TINY, labels, seed, dir);
         return dir;
     }
 }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import io.gpt2cls.runtime.NativeRuntime;
@@ -109,6 +110,45 @@ class Gpt2ParityTest {
             assertTrue(maxError < 1e-4, "max abs difference to the reference is " + maxError);
             float loss = Gpt2ForSequenceClassification.crossEntropy(out.logits(), labels).getFloat();
             assertEquals(expected.get("mean_loss").asDouble(), loss, 1e-4);
+        }
+    }
+
+    @Test
+    void pooledLogitsEqualTheFullForwardsLogits() {
+        int pad = model.config.pad_token_id;
+        // Where the single query of the last block must see just what the full forward's query sees:
+        int[] endsInPadIds = Arrays.copyOf(realTokens(0), realTokens(0).length + 2); // real tokens after the pooled one
+        endsInPadIds[endsInPadIds.length - 1] = pad;
+        endsInPadIds[endsInPadIds.length - 2] = pad;
+        int[] holeInMask = realTokens(3); // a key masked out before the pooled one
+        int[] hole = new int[holeInMask.length];
+        Arrays.fill(hole, 1);
+        hole[2] = 0;
+        int t = Math.max(endsInPadIds.length, holeInMask.length);
+        int[] ids = new int[2 * t];
+        int[] mask = new int[2 * t];
+        Arrays.fill(ids, pad);
+        System.arraycopy(endsInPadIds, 0, ids, 0, endsInPadIds.length);
+        Arrays.fill(mask, 0, endsInPadIds.length, 1);
+        System.arraycopy(holeInMask, 0, ids, t, holeInMask.length);
+        System.arraycopy(hole, 0, mask, t, hole.length);
+        for (TokenBatch batch : List.of(fixtureBatch(), new TokenBatch(ids, mask, 2, t))) {
+            try (NDManager step = root.newSubManager()) {
+                float[] full = model.forward(batch, step, false).logits().toFloatArray();
+                float[] pooled = model.pooledLogits(batch, step).toFloatArray();
+                assertArrayEquals(full, pooled, 1e-5f);
+            }
+        }
+    }
+
+    @Test
+    void inferencesInPlaceGeluNewEqualsTheTanhChain() {
+        try (NDManager step = root.newSubManager()) {
+            Gpt2ForSequenceClassification.Constants c = new Gpt2ForSequenceClassification.Constants(step, model.config);
+            NDArray x = step.linspace(-10f, 10f, 2001); // includes where tanh saturates
+            float[] chain = Gpt2ForSequenceClassification.Mlp.act(x, c, "gelu_new").toFloatArray();
+            float[] inPlace = Gpt2ForSequenceClassification.Mlp.actInPlace(x.duplicate(), c, "gelu_new").toFloatArray();
+            assertArrayEquals(chain, inPlace, 1e-5f);
         }
     }
 

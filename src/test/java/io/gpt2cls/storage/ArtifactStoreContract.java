@@ -2,6 +2,7 @@ package io.gpt2cls.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -141,5 +142,31 @@ public abstract class ArtifactStoreContract {
         ArtifactNotFoundException missing = assertThrows(ArtifactNotFoundException.class,
                 () -> store().fetchFile(dir.resolve("test.jsonl")));
         assertTrue(missing.getMessage().contains("test.jsonl"), missing.getMessage());
+    }
+
+    @Test
+    void aSetKeepsItsVersionUntilAPublishChangesIt() throws IOException {
+        Location model = newLocation("model");
+        publish(model, Map.of(COMMIT, "v1", "model.safetensors", "weights-1"));
+        String first = store().version(model, COMMIT);
+        store().fetchSet(model, COMMIT);
+        assertEquals(first, store().version(model, COMMIT), "reading a set leaves its version");
+        publish(model, Map.of(COMMIT, "v2", "model.safetensors", "weights-2"));
+        assertNotEquals(first, store().version(model, COMMIT));
+    }
+
+    @Test
+    void aLocationWithoutACommittedSetHasNoVersion() throws IOException {
+        Location model = newLocation("model");
+        writeRaw(model, "model.safetensors", "weights without their config.json");
+        assertThrows(ArtifactNotFoundException.class, () -> store().version(model, COMMIT));
+    }
+
+    @Test
+    void aReleasedSetIsStillThereToFetchAgain() throws IOException {
+        Location model = newLocation("model");
+        publish(model, Map.of(COMMIT, "v1", "model.safetensors", "weights-1"));
+        store().release(store().fetchSet(model, COMMIT));
+        assertEquals(Map.of(COMMIT, "v1", "model.safetensors", "weights-1"), read(store().fetchSet(model, COMMIT)));
     }
 }

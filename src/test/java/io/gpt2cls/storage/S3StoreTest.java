@@ -8,12 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -162,6 +164,36 @@ class S3StoreTest extends ArtifactStoreContract {
         assertEquals(1, gets(model.resolve("tokenizer.json")), "an unchanged object (same ETag) is not");
         assertEquals(Map.of(COMMIT, "v1", "model.safetensors", "weights-1", "tokenizer.json", "tok"), read(first),
                 "a set handed out earlier stays as it was");
+    }
+
+    @Test
+    void releasingAnOldVersionDeletesItsCachedFilesButNotThoseTheNewVersionShares() throws IOException {
+        Location model = newLocation("model");
+        publish(model, Map.of(COMMIT, "v1", "model.safetensors", "weights-1", "tokenizer.json", "tok"));
+        Path v1 = store.fetchSet(model, COMMIT);
+        publish(model, Map.of(COMMIT, "v2", "model.safetensors", "weights-2", "tokenizer.json", "tok"));
+        Path v2 = store.fetchSet(model, COMMIT);
+        Path elsewhere = Files.writeString(Files.createDirectories(cacheDir.resolve("elsewhere")).resolve("kept"), "kept");
+
+        store.release(v1);
+        store.release(elsewhere.getParent());
+
+        assertFalse(Files.exists(v1));
+        assertEquals(List.of("tok", "v2", "weights-2"), cachedContents(), "only the new version's objects are left");
+        assertEquals(Map.of(COMMIT, "v2", "model.safetensors", "weights-2", "tokenizer.json", "tok"), read(store.fetchSet(model, COMMIT)));
+        assertEquals(1, gets(model.resolve("tokenizer.json")), "the shared object is still cached");
+        assertTrue(Files.exists(elsewhere), "a directory the cache did not hand out is left alone");
+    }
+
+    /** The contents of every object file in the cache, sorted. */
+    private List<String> cachedContents() throws IOException {
+        try (Stream<Path> files = Files.walk(cacheDir.resolve("objects"))) {
+            List<String> contents = new ArrayList<>();
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                contents.add(Files.readString(file));
+            }
+            return contents.stream().sorted().toList();
+        }
     }
 
     @Test
