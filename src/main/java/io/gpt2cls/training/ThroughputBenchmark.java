@@ -35,10 +35,13 @@ public final class ThroughputBenchmark {
             args.logging_steps = Math.max(1, updates / 4);
             args.learning_rate = 1e-4;
             long[] measuredFrom = new long[1];
-            Trainer.Result result = new Trainer(model, args, rows, null, null)
-                    .withListener(state -> {
-                        if (state.global_step == warmupUpdates) {
-                            measuredFrom[0] = System.nanoTime();
+            new Trainer(model, args, rows, null)
+                    .addCallback(new TrainerCallback() {
+                        @Override
+                        public void onStepEnd(TrainerState state, TrainerControl control) {
+                            if (state.global_step == warmupUpdates) {
+                                measuredFrom[0] = System.nanoTime();
+                            }
                         }
                     })
                     .train();

@@ -1,5 +1,6 @@
 package io.gpt2cls.function;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -65,5 +66,20 @@ final class TestConfig implements AppConfig {
     @Override
     public Optional<String> jobRequest() {
         return Optional.empty();
+    }
+
+    @Override
+    public Finetune finetune() {
+        return new Finetune() {
+            @Override
+            public Duration stopTimeout() {
+                return Duration.ofSeconds(100);
+            }
+
+            @Override
+            public Optional<Boolean> jsonLogs() {
+                return Optional.of(false);
+            }
+        };
     }
 }
