@@ -94,7 +94,11 @@ public final class FinetuneJob {
                 store.deleteSet(stale, ModelCheckpoint.CONFIG_FILE);
                 LOG.infof("removed %s: it belongs to a run this request replaces", stale);
             }
-            Path resumeDir = plan.checkpoint() == null ? null : store.fetchSet(plan.checkpoint(), ModelCheckpoint.CONFIG_FILE);
+            Path resumeDir = null;
+            if (plan.checkpoint() != null) {
+                LOG.infof("resuming from %s", plan.checkpoint());
+                resumeDir = store.fetchSet(plan.checkpoint(), ModelCheckpoint.CONFIG_FILE);
+            }
             try (NDManager root = NDManager.newBaseManager();
                  Gpt2ForSequenceClassification model = resumeDir != null ? ModelCheckpoint.load(resumeDir, root, labels)
                          : initialModel(spec, labels, root)) {

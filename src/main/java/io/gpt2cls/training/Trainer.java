@@ -227,7 +227,7 @@ public final class Trainer {
                     eval == null ? "no evaluation" : "evaluating on " + eval.size() + " rows", epochs, updatesPerEpoch,
                     totalUpdates, args.per_device_train_batch_size, args.gradient_accumulation_steps, args.learning_rate,
                     schedule.warmupSteps(), args.weight_decay, args.fp16 ? "fp16 mixed precision" : "fp32",
-                    resumeFrom == null ? "" : "; resuming at update " + state.global_step + " from " + resumeFrom.getFileName());
+                    resumeFrom == null ? "" : "; resuming at update " + state.global_step);
             progress = new Progress(totalUpdates, state.global_step);
             callbacks.forEach(c -> c.onTrainBegin(state, control));
             Status status = loop(updatesPerEpoch, epochs, totalUpdates, trainable);
