@@ -156,7 +156,7 @@ public final class TrainingReport implements TrainerCallback {
         manifest.splits().forEach((name, split) -> page.append("<tr><td>").append(escape(name)).append("</td><td>").append(split.rows())
                 .append("</td><td>").append(escape(String.valueOf(split.perClass()))).append("</td><td>").append(split.duplicates())
                 .append("</td><td>").append(tokens(split.tokens())).append("</td><td>").append(tokens(split.tokensBeforeTruncation()))
-                .append("</td><td>").append(split.truncated()).append(" (").append(format(100 * split.truncatedFraction())).append(" %)")
+                .append("</td><td>").append(split.truncated()).append(String.format(" (%.1f %%)", 100 * split.truncatedFraction()))
                 .append("</td></tr>\n"));
         page.append("</table>\n");
         if (manifest.leakage() != null && !manifest.leakage().examples().isEmpty()) {
