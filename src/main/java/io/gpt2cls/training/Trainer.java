@@ -163,6 +163,11 @@ public final class Trainer {
         return this;
     }
 
+    /** Seconds spent so far in each part of training (benchmarks read them between updates). */
+    Timings timings() {
+        return timings;
+    }
+
     public Trainer addCallback(TrainerCallback callback) {
         callbacks.add(callback);
         return this;
