@@ -96,7 +96,7 @@ class ServingEqualsEvaluationTest {
         args.metric_for_best_model = "accuracy";
         Path model = dir.resolve("model");
         Trainer.Result result = FinetuneJob.run(new FinetuneJob.Spec(prepare.outputDir, null, "tiny", tokenizer,
-                Location.of(model), args, 3), new LocalStore());
+                Location.of(model), args, 3), new LocalStore()).result();
         Evaluator.Evaluation evaluation = result.finalEvaluation();
         assertEquals(testTexts.size(), evaluation.probabilities().length);
 

@@ -28,6 +28,7 @@ import io.gpt2cls.function.ClassifyRequest;
 import io.gpt2cls.function.AppConfig;
 import io.gpt2cls.function.ClassifyService;
 import io.gpt2cls.function.FinetuneRequest;
+import io.gpt2cls.function.FinetuneResponse;
 import io.gpt2cls.function.FinetuneService;
 import io.gpt2cls.function.InvalidRequestException;
 import io.gpt2cls.function.PrepareRequest;
@@ -39,6 +40,7 @@ import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.runtime.ActionableException;
+import io.gpt2cls.runtime.GracefulStop;
 import io.gpt2cls.runtime.NativeRuntime;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
@@ -60,6 +62,8 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 public class Main implements QuarkusApplication {
 
     private static final Logger LOG = Logger.getLogger(Main.class);
+    /** Exit status of a finetune stopped by SIGTERM after a checkpoint: 128 + 15, as the shell reports a SIGTERM. */
+    static final int STOPPED = 143;
 
     /** Each command's usage line(s); {@code COMMAND --help} prints its own, {@code help} prints all. */
     static final Map<String, String> COMMANDS = commands();
@@ -162,7 +166,9 @@ public class Main implements QuarkusApplication {
                 case "init-model" -> initModel(options);
                 case "logits" -> logits(options);
                 case "prepare" -> print(prepare.prepare(request(options, PrepareRequest.class)));
-                case "finetune" -> print(finetune.finetune(request(options, FinetuneRequest.class)));
+                case "finetune" -> {
+                    return finetune(options);
+                }
                 case "classify" -> print(classify.classify(request(options, ClassifyRequest.class)));
                 case "bench-classify" -> print(ClassifyBenchmark.latency(benchModel(options), benchShape(options),
                         options.integer("batch", 1), options.integer("seq", 64), options.integer("requests", 50),
@@ -191,6 +197,21 @@ public class Main implements QuarkusApplication {
             LOG.error("internal error", e);
             System.err.println("error: internal error (" + e + "); the log above has the details");
             return 1;
+        }
+    }
+
+    /**
+     * Runs finetune and prints its answer inside a {@link GracefulStop} scope, so a SIGTERM lets
+     * training publish a checkpoint and this answer reach stdout before the JVM exits.
+     *
+     * @return 0, or {@value #STOPPED} when a stop request ended training after a checkpoint (the
+     *     status a process killed by SIGTERM has, which AWS Batch's retry strategy retries)
+     */
+    private int finetune(Options options) throws IOException {
+        try (GracefulStop.Scope scope = GracefulStop.enter()) {
+            FinetuneResponse response = finetune.finetune(request(options, FinetuneRequest.class));
+            print(response);
+            return "stopped".equals(response.status) ? STOPPED : 0;
         }
     }
 

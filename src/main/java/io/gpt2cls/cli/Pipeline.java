@@ -26,6 +26,7 @@ import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
+import io.gpt2cls.training.ResumeFrom;
 
 /**
  * The main job on the embedded default: prepare -> finetune -> classify on one machine, with the
@@ -100,6 +101,7 @@ public class Pipeline {
         train.training.warmup_ratio = 0.1;
         train.training.logging_steps = 5;
         train.training.group_by_length = true;
+        train.resumeFromCheckpoint = ResumeFrom.NEVER; // the pipeline prepares its data anew, so it trains anew
         FinetuneResponse result = finetune.finetune(train);
 
         LOG.info("[4/4] classify: the trained model, loaded as the classify function loads it, on held-out messages");

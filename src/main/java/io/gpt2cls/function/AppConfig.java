@@ -21,6 +21,8 @@ public interface AppConfig {
 
     Classify classify();
 
+    Finetune finetune();
+
     /** A batch container (AWS Batch, ECS) names its job: {@code prepare}, {@code finetune} or {@code classify} (env GPT2CLS_JOB). */
     Optional<String> job();
 
@@ -102,5 +104,22 @@ public interface AppConfig {
          */
         @WithDefault("1024")
         int tokensPerForward();
+    }
+
+    interface Finetune {
+        /**
+         * How long a stop request (SIGTERM: a spot reclaim, a Batch job terminated) waits for training
+         * to finish its update, write and publish a checkpoint, before the JVM exits anyway. AWS Batch
+         * (ECS) sends SIGKILL 110 s after SIGTERM, so the default leaves 10 s to spare.
+         */
+        @WithDefault("100s")
+        Duration stopTimeout();
+
+        /**
+         * One JSON line per training log entry on stderr (logger category gpt2cls.metrics), for
+         * CloudWatch Logs Insights. Unset: on when running on AWS Batch or Lambda
+         * (AWS_BATCH_JOB_ID or AWS_LAMBDA_FUNCTION_NAME is set).
+         */
+        Optional<Boolean> jsonLogs();
     }
 }

@@ -3,6 +3,7 @@ package io.gpt2cls.function;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
+import io.gpt2cls.training.ResumeFrom;
 import io.gpt2cls.training.TrainingArguments;
 
 /**
@@ -23,4 +24,9 @@ public class FinetuneRequest extends StrictRequest {
     public TrainingArguments training = new TrainingArguments();
     /** Seed of the random initialisation of a preset model. */
     public long initSeed = 42;
+    /**
+     * true or "latest": continue the newest checkpoint under the output; a location: continue that
+     * checkpoint; false: start over. Absent: continue this run if the output holds it (see ResumePlan).
+     */
+    public ResumeFrom resumeFromCheckpoint = ResumeFrom.AUTO;
 }

@@ -9,6 +9,12 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 /** Where the model went and how training went. */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public class FinetuneResponse extends FunctionResponse {
+    /**
+     * "completed"; "already_completed" (the output held this run's final model: nothing was trained,
+     * the numbers are that run's); "stopped" (SIGTERM: stopped after publishing {@link #checkpoint},
+     * the same request resumes; the CLI exits with 143).
+     */
+    public String status;
     public String output;
     public Integer globalStep;
     public Double epoch;
@@ -18,6 +24,20 @@ public class FinetuneResponse extends FunctionResponse {
     public Double trainTokensPerSecond;
     public String bestModelCheckpoint;
     public Double bestMetric;
+    /** The step whose weights the final model has: the best checkpoint's with load_best_model_at_end, else the last. */
+    public Integer finalModelStep;
+    /** Whether early stopping ended training before max_steps. */
+    public Boolean stoppedEarly;
+    /** The checkpoint this run continued, if it resumed. */
+    public String resumedFromCheckpoint;
+    /** The newest checkpoint this run published. */
+    public String checkpoint;
+    /** Every checkpoint under the output, oldest first. */
+    public List<String> checkpoints;
+    /** The training report (report.html beside the final model). */
+    public String report;
+    /** Seconds this process spent in forward, backward, optimizer, evaluation and checkpoints. */
+    public Map<String, Double> timings;
     /** Evaluation on the dataset's test split after the last epoch; absent without one. */
     public Evaluation eval;
 

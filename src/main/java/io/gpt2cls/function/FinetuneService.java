@@ -6,16 +6,19 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
+import io.gpt2cls.runtime.GracefulStop;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.training.ClassificationMetrics;
 import io.gpt2cls.training.FinetuneJob;
 import io.gpt2cls.training.Trainer;
+import io.quarkus.runtime.ShutdownEvent;
 
 @ApplicationScoped
 public class FinetuneService {
@@ -24,6 +27,9 @@ public class FinetuneService {
 
     @Inject
     ArtifactStore store;
+
+    @Inject
+    AppConfig config;
 
     public FinetuneResponse finetune(FinetuneRequest request) {
         StrictRequest.requireValid(request);
@@ -43,6 +49,7 @@ public class FinetuneService {
             try (ArtifactStore.Staging probe = store.stage(output, ModelCheckpoint.CONFIG_FILE)) {
                 // discarded unused
             }
+            GracefulStop.setTimeout(config.finetune().stopTimeout());
             FinetuneJob.Spec spec = new FinetuneJob.Spec(
                     store.fetchSet(dataset, Manifest.FILE),
                     request.baseModel == null ? null : store.fetchSet(Location.parse(request.baseModel), ModelCheckpoint.CONFIG_FILE),
@@ -50,12 +57,27 @@ public class FinetuneService {
                     request.tokenizer == null ? null : Tokenizers.fetch(store, request.tokenizer),
                     output,
                     request.training,
-                    request.initSeed);
-            Trainer.Result result = FinetuneJob.run(spec, store);
-            return response(output.toString(), result);
+                    request.initSeed,
+                    request.baseModel == null ? null : Location.parse(request.baseModel).toString(),
+                    request.resumeFromCheckpoint,
+                    config.finetune().jsonLogs().orElse(onAws()));
+            return response(FinetuneJob.run(spec, store));
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * On SIGTERM Quarkus stops the application (and its beans, the store among them) while training
+     * may still be under way: hold the stop until training has published its checkpoint.
+     */
+    void onShutdown(@Observes ShutdownEvent event) {
+        GracefulStop.stopAndAwait();
+    }
+
+    /** AWS Batch and Lambda set these in every job and function; their logs go to CloudWatch. */
+    private static boolean onAws() {
+        return System.getenv("AWS_BATCH_JOB_ID") != null || System.getenv("AWS_LAMBDA_FUNCTION_NAME") != null;
     }
 
     /** A dataset is named by its directory or by its manifest.json (what an upload event announces). */
@@ -74,9 +96,11 @@ public class FinetuneService {
         return prepared.parent().resolve(MODELS + "/" + dataset.name());
     }
 
-    private static FinetuneResponse response(String output, Trainer.Result result) {
+    private static FinetuneResponse response(FinetuneJob.Outcome outcome) {
+        Trainer.Result result = outcome.result();
         FinetuneResponse response = new FinetuneResponse();
-        response.output = output;
+        response.status = result.status().name().toLowerCase(java.util.Locale.ROOT);
+        response.output = result.output().toString();
         response.globalStep = result.state().global_step;
         response.epoch = result.state().epoch;
         response.trainLoss = result.trainLoss();
@@ -85,6 +109,13 @@ public class FinetuneService {
         response.trainTokensPerSecond = result.tokensPerSecond();
         response.bestModelCheckpoint = result.state().best_model_checkpoint;
         response.bestMetric = result.state().best_metric;
+        response.finalModelStep = result.finalModelStep();
+        response.stoppedEarly = result.status() == Trainer.Status.STOPPED ? null : result.state().global_step < result.state().max_steps;
+        response.resumedFromCheckpoint = outcome.resumedFrom() == null ? null : outcome.resumedFrom().toString();
+        response.checkpoint = result.checkpoint() == null ? null : result.checkpoint().toString();
+        response.checkpoints = outcome.checkpoints().stream().map(Location::toString).toList();
+        response.report = outcome.report() == null ? null : outcome.report().toString();
+        response.timings = result.timings() == null ? null : result.timings().asMap();
         ClassificationMetrics metrics = result.finalMetrics();
         if (metrics != null) {
             FinetuneResponse.Evaluation eval = new FinetuneResponse.Evaluation();

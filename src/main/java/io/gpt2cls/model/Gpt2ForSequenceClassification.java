@@ -36,6 +36,8 @@ import ai.djl.nn.norm.Dropout;
  *       {@code pad_token_id} ({@link #poolIndex}).</li>
  *   <li>Dropout is active only when {@code training} is true; otherwise the MLP's activation
  *       overwrites its input ({@link Mlp#actInPlace}): nothing needs it for a backward.</li>
+ *   <li>A model computes in its weights' type: float32, or float16 in the working copy that
+ *       mixed-precision training makes ({@link #castTo}); the loss is always float32.</li>
  * </ul>
  *
  * <p>Every module takes its weights from a {@link WeightSource} under the name {@code save_pretrained}
@@ -111,12 +113,13 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         Constants c = new Constants(step, config);
         NDArray ids = step.create(batch.inputIdsAsLongs(), new Shape(b, t)); // (B, T)
         NDArray keep = step.create(batch.attentionMaskAsFloats(), new Shape(b, 1, 1, t)); // (B, 1, 1, T)
-        NDArray bias = attentionBias(keep, t, step, c); // (B, 1, T, T)
+        DataType type = score.getDataType(); // float32; float16 in a mixed-precision working copy
+        NDArray bias = attentionBias(keep, t, step, c).toType(type, false); // (B, 1, T, T); -1e9 is -inf in float16
 
         NDArray hidden = transformer.forward(ids, bias, c, training); // (B, T, C)
 
         int[] poolIndex = poolIndex(batch);
-        NDArray pooled = gather(poolIndex, t, step) // (B, 1, T)
+        NDArray pooled = gather(poolIndex, t, step).toType(type, false) // (B, 1, T)
                 .matMul(hidden) // (B, 1, C)
                 .reshape(b, config.n_embd); // (B, C)
         NDArray logits = Linear.linear(pooled, score, null).singletonOrThrow(); // (B, num_labels)
@@ -225,7 +228,25 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
             target[row * numLabels + labels[row]] = 1f;
         }
         NDArray oneHot = logits.getManager().create(target, new Shape(labels.length, numLabels));
+        if (logits.getDataType() != DataType.FLOAT32) {
+            // float16 -> float32 by type promotion, which autograd follows (DJL's toType records no gradient)
+            logits = logits.add(logits.getManager().zeros(logits.getShape()));
+        }
         return logits.logSoftmax(-1).mul(oneHot).sum(new int[] {1}).mean().neg();
+    }
+
+    /**
+     * A working copy in {@code type} (float16 for mixed-precision training): the same modules, each
+     * weight cast, on a sub-manager of {@code parent}, freed by closing the copy. Training computes
+     * forward and backward on the copy and applies its gradients to this model's float32 weights.
+     */
+    public Gpt2ForSequenceClassification castTo(DataType type, NDManager parent) {
+        NDManager copyManager = parent.newSubManager();
+        return new Gpt2ForSequenceClassification(config, copyManager, (name, shape) -> {
+            NDArray cast = parameters.get(name).toType(type, true);
+            cast.attach(copyManager);
+            return cast;
+        });
     }
 
     /** Weights under the names {@code save_pretrained} writes, in the order the modules took them. */

@@ -1,7 +1,9 @@
 package io.gpt2cls.training;
 
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import ai.djl.ndarray.NDManager;
@@ -14,12 +16,16 @@ import io.gpt2cls.runtime.NativeRuntime;
 
 /**
  * Training throughput of a preset shape on random full-length rows: tokens/s and samples/s of the
- * real training step (forward, backward, clipping, AdamW), after warm-up updates.
+ * real training step (forward, backward, clipping, AdamW), after warm-up updates, and the seconds
+ * of the measured updates spent in each part (bench/train-vs-torch.sh compares them with PyTorch's).
  */
 public final class ThroughputBenchmark {
 
     public record Measurement(String preset, int batchSize, int seqLen, int updates, double seconds,
-                              double tokensPerSecond, double samplesPerSecond, long parameters) {}
+                              double tokensPerSecond, double samplesPerSecond, long parameters, Map<String, Double> breakdown) {}
+
+    /** The parts of an update that {@link Measurement#breakdown} times (Trainer.Timings' names). */
+    private static final List<String> PARTS = List.of("forward_seconds", "backward_seconds", "optimizer_seconds");
 
     private ThroughputBenchmark() {}
 
@@ -35,17 +41,27 @@ public final class ThroughputBenchmark {
             args.logging_steps = Math.max(1, updates / 4);
             args.learning_rate = 1e-4;
             long[] measuredFrom = new long[1];
-            Trainer.Result result = new Trainer(model, args, rows, null, null)
-                    .withListener(state -> {
-                        if (state.global_step == warmupUpdates) {
-                            measuredFrom[0] = System.nanoTime();
+            Trainer trainer = new Trainer(model, args, rows, null);
+            Map<String, Double> atWarmup = new LinkedHashMap<>();
+            Trainer.Result result = trainer
+                    .addCallback(new TrainerCallback() {
+                        @Override
+                        public void onStepEnd(TrainerState state, TrainerControl control) {
+                            if (state.global_step == warmupUpdates) {
+                                measuredFrom[0] = System.nanoTime();
+                                atWarmup.putAll(trainer.timings().asMap());
+                            }
                         }
                     })
                     .train();
             double seconds = (System.nanoTime() - measuredFrom[0]) / 1e9;
             long tokens = (long) updates * batchSize * seqLen;
+            Map<String, Double> breakdown = new LinkedHashMap<>();
+            for (String part : PARTS) {
+                breakdown.put(part, Trainer.round(result.timings().asMap().get(part) - atWarmup.get(part)));
+            }
             return new Measurement(preset.id, batchSize, seqLen, updates, seconds, tokens / seconds,
-                    (double) updates * batchSize / seconds, model.parameterCount());
+                    (double) updates * batchSize / seconds, model.parameterCount(), breakdown);
         }
     }
 

@@ -32,6 +32,7 @@ class EndToEndTest {
 
         FinetuneService finetune = new FinetuneService();
         finetune.store = store;
+        finetune.config = new TestConfig();
         FinetuneRequest train = new FinetuneRequest();
         train.dataset = prep.output;
         train.tokenizer = prep.tokenizer;

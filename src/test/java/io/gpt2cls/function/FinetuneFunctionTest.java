@@ -4,6 +4,7 @@ import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,6 +40,29 @@ class FinetuneFunctionTest {
         for (String file : new String[] {"config.json", "model.safetensors", "tokenizer.json", "trainer_state.json", "checkpoint-3/model.safetensors"}) {
             assertTrue(Files.exists(out.resolve(file)), file);
         }
+    }
+
+    @Test
+    void theSameRequestAgainIsAnsweredFromTheFinishedRunWithoutTraining() throws Exception {
+        Path out = Files.createTempDirectory("finetune-again-").resolve("model");
+        String request = "{\"dataset\": \"" + TestModels.preparedDataset() + "\", \"tokenizer\": \"" + TestModels.tokenizer()
+                + "\", \"output\": \"" + out + "\", \"training\": {\"max_steps\": 2, \"save_strategy\": \"steps\","
+                + " \"save_steps\": 1, \"eval_strategy\": \"steps\", \"eval_steps\": 1, \"load_best_model_at_end\": true}}";
+        float accuracy = given().contentType("application/json").body(request).post()
+                .then().statusCode(200)
+                .body("status", equalTo("completed"))
+                .body("checkpoints", hasSize(2))
+                .body("report", equalTo(out + "/report.html"))
+                .extract().path("eval.accuracy");
+        long trained = Files.getLastModifiedTime(out.resolve("model.safetensors")).toMillis();
+        given().contentType("application/json").body(request).post()
+                .then().statusCode(200)
+                .body("status", equalTo("already_completed"))
+                .body("global_step", equalTo(2))
+                .body("eval.accuracy", equalTo(accuracy))
+                .body("eval.confusion_matrix", notNullValue());
+        assertTrue(trained == Files.getLastModifiedTime(out.resolve("model.safetensors")).toMillis(), "nothing was written again");
+        assertTrue(Files.readString(out.resolve("report.html")).contains("new Chart("), "the report draws its charts");
     }
 
     @Test

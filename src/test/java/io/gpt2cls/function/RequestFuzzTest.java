@@ -61,6 +61,7 @@ class RequestFuzzTest {
         finetune = new FinetuneFunction();
         finetune.service = new FinetuneService();
         finetune.service.store = store;
+        finetune.service.config = new TestConfig();
         classifyService = new ClassifyService();
         classifyService.store = store;
         TestConfig config = new TestConfig();

@@ -10,6 +10,9 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.gpt2cls.storage.Location;
+import io.gpt2cls.training.ResumeFrom;
+
 /**
  * Every way a request body can be wrong gets one exact message in the request's own terms; the
  * Lambda path (the runtime's mapper with {@link RequestModule}) reports the same as the CLI path.
@@ -79,10 +82,11 @@ class RequestParserTest {
                 problem("{\"text\": \"a\", \"text\": \"b\"}", ClassifyRequest.class));
         assertEquals("unknown field 'txt'; the fields of the request are: model, text, texts, top_k", problem("{\"txt\": \"hello\"}", ClassifyRequest.class));
         assertEquals("unknown field 'training.learnin_rate'; the fields of 'training' are: adam_beta1, adam_beta2, adam_epsilon,"
-                        + " eval_strategy, gradient_accumulation_steps, group_by_length, learning_rate, load_best_model_at_end,"
+                        + " early_stopping_patience, early_stopping_threshold, eval_steps, eval_strategy, fp16, freeze_embeddings,"
+                        + " gradient_accumulation_steps, group_by_length, learning_rate, load_best_model_at_end,"
                         + " logging_steps, max_grad_norm, max_steps, metric_for_best_model, num_train_epochs,"
-                        + " per_device_eval_batch_size, per_device_train_batch_size, save_strategy, seed, warmup_ratio,"
-                        + " warmup_steps, weight_decay",
+                        + " per_device_eval_batch_size, per_device_train_batch_size, save_steps, save_strategy, save_total_limit,"
+                        + " seed, warmup_ratio, warmup_steps, weight_decay",
                 problem("{\"training\": {\"learnin_rate\": 0.1}}", FinetuneRequest.class));
     }
 
@@ -109,5 +113,21 @@ class RequestParserTest {
     void labelsMayBeNamesOrWholeNumbersAsInTheData() {
         assertEquals(List.of("0", "1", "spam"), RequestParser.parse("{\"labels\": [0, 1, \"spam\"]}", PrepareRequest.class).labels);
         assertEquals("field 'labels[0]' must be a text (a JSON string), got 0.5", problem("{\"labels\": [0.5]}", PrepareRequest.class));
+    }
+
+    @Test
+    void resumeFromCheckpointIsTrueLatestFalseOrALocation() {
+        assertEquals(ResumeFrom.AUTO, RequestParser.parse("{}", FinetuneRequest.class).resumeFromCheckpoint);
+        assertEquals(ResumeFrom.AUTO, RequestParser.parse("{\"resume_from_checkpoint\": null}", FinetuneRequest.class).resumeFromCheckpoint);
+        assertEquals(ResumeFrom.Mode.LATEST,
+                RequestParser.parse("{\"resume_from_checkpoint\": true}", FinetuneRequest.class).resumeFromCheckpoint.mode());
+        assertEquals(ResumeFrom.Mode.LATEST,
+                RequestParser.parse("{\"resume_from_checkpoint\": \"latest\"}", FinetuneRequest.class).resumeFromCheckpoint.mode());
+        assertEquals(ResumeFrom.NEVER, RequestParser.parse("{\"resume_from_checkpoint\": false}", FinetuneRequest.class).resumeFromCheckpoint);
+        ResumeFrom at = RequestParser.parse("{\"resume_from_checkpoint\": \"s3://bucket/models/spam/checkpoint-40\"}",
+                FinetuneRequest.class).resumeFromCheckpoint;
+        assertEquals(new ResumeFrom(ResumeFrom.Mode.AT, Location.parse("s3://bucket/models/spam/checkpoint-40")), at);
+        assertEquals("field 'resume_from_checkpoint': must be true, \"latest\" (the newest checkpoint under the output), false"
+                + " (start over) or the location of a checkpoint, got 40", problem("{\"resume_from_checkpoint\": 40}", FinetuneRequest.class));
     }
 }

@@ -74,4 +74,19 @@ final class TestConfig implements AppConfig {
     public Optional<String> jobRequest() {
         return Optional.empty();
     }
+
+    @Override
+    public Finetune finetune() {
+        return new Finetune() {
+            @Override
+            public Duration stopTimeout() {
+                return Duration.ofSeconds(100);
+            }
+
+            @Override
+            public Optional<Boolean> jsonLogs() {
+                return Optional.of(false);
+            }
+        };
+    }
 }

@@ -46,7 +46,7 @@ class AdamWTest {
             for (int i = 0; i < g.length; i++) {
                 g[i] = (float) gradient[i];
             }
-            collector.backward(step.create(g).mul(param).sum()); // d/dp sum(g * p) = g
+            collector.backward(step.create(g, param.getShape()).mul(param).sum()); // d/dp sum(g * p) = g
         }
     }
 
@@ -70,7 +70,7 @@ class AdamWTest {
                     setGradient(manager, weight, g);
                     setGradient(manager, bias, g);
                     try (NDManager step = manager.newSubManager()) {
-                        optimizer.step(LR, 1.0, step);
+                        optimizer.step(LR, 1.0, params, step);
                     }
                 }
             }
@@ -98,17 +98,85 @@ class AdamWTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray w = manager.create(new float[] {0.5f, 0.5f});
             w.setRequiresGradient(true);
-            try (AdamW optimizer = new AdamW(Map.of("score.weight", w), manager, new TrainingArguments())) {
+            Map<String, NDArray> params = Map.of("score.weight", w);
+            try (AdamW optimizer = new AdamW(params, manager, new TrainingArguments())) {
                 setGradient(manager, w, grads[0]);
                 try (NDManager step = manager.newSubManager()) {
-                    assertEquals(5.0, optimizer.gradientNorm(step), 1e-6);
-                    optimizer.step(LR, 0.1, step);
+                    assertEquals(5.0, optimizer.gradientNorm(params, step), 1e-6);
+                    optimizer.step(LR, 0.1, params, step);
                 }
             }
             double[] expected = torchAdamW(new double[] {0.5, 0.5}, scaled, LR, 0.01);
             assertEquals(expected[0], w.toFloatArray()[0], 1e-6);
             assertEquals(expected[1], w.toFloatArray()[1], 1e-6);
         }
+    }
+
+    @Test
+    void gradientNormIsTheL2NormOverEveryElementOfEveryParameter() {
+        NativeRuntime.init();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray matrix = manager.create(new float[][] {{1f, 1f}, {1f, 1f}});
+            NDArray vector = manager.create(new float[] {1f});
+            matrix.setRequiresGradient(true);
+            vector.setRequiresGradient(true);
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            params.put("transformer.h.0.mlp.c_fc.weight", matrix);
+            params.put("transformer.h.0.mlp.c_fc.bias", vector);
+            try (AdamW optimizer = new AdamW(params, manager, new TrainingArguments())) {
+                setGradient(manager, matrix, new double[] {3, 4, 0, 0});
+                setGradient(manager, vector, new double[] {12});
+                try (NDManager step = manager.newSubManager()) {
+                    assertEquals(13.0, optimizer.gradientNorm(params, step), 1e-6); // sqrt(9 + 16 + 144)
+                }
+            }
+        }
+    }
+
+    @Test
+    void savedStateLoadsIntoAFreshOptimizerThatContinuesIdentically(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        NativeRuntime.init();
+        double[][] grads = {{0.1, -0.2, 0.3, 1e-4}, {-0.5, 0.25, 0.0, 2.0}, {0.05, 0.05, -1.0, -0.3}};
+        float[] continued;
+        float[] resumed;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray w = manager.create(new float[] {1.0f, -2.0f, 0.5f, 3.0f});
+            w.setRequiresGradient(true);
+            Map<String, NDArray> params = Map.of("score.weight", w);
+            float[] afterTwo;
+            try (AdamW optimizer = new AdamW(params, manager, new TrainingArguments())) {
+                for (int t = 0; t < 2; t++) {
+                    setGradient(manager, w, grads[t]);
+                    try (NDManager step = manager.newSubManager()) {
+                        optimizer.step(LR, 1.0, params, step);
+                    }
+                }
+                optimizer.save(dir.resolve("optimizer.safetensors"));
+                afterTwo = w.toFloatArray();
+                setGradient(manager, w, grads[2]);
+                try (NDManager step = manager.newSubManager()) {
+                    optimizer.step(LR, 1.0, params, step);
+                }
+                continued = w.toFloatArray();
+            }
+            NDArray w2 = manager.create(afterTwo);
+            w2.setRequiresGradient(true);
+            Map<String, NDArray> params2 = Map.of("score.weight", w2);
+            try (AdamW optimizer = new AdamW(params2, manager, new TrainingArguments())) {
+                optimizer.load(dir.resolve("optimizer.safetensors"));
+                setGradient(manager, w2, grads[2]);
+                try (NDManager step = manager.newSubManager()) {
+                    optimizer.step(LR, 1.0, params2, step);
+                }
+                resumed = w2.toFloatArray();
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(continued, resumed, 0f, "moments and step count t=2 restored");
+        java.util.Map<String, io.gpt2cls.tensors.Safetensors.Tensor> saved =
+                io.gpt2cls.tensors.Safetensors.read(dir.resolve("optimizer.safetensors"));
+        assertEquals(java.util.Set.of("score.weight.exp_avg", "score.weight.exp_avg_sq", "score.weight.step"), saved.keySet());
+        assertEquals(2f, MixedPrecisionTest.floats(saved.get("score.weight.step"))[0], "torch keeps step as a float32 scalar");
     }
 
     @Test

@@ -64,6 +64,12 @@ class TrainerTest {
         return TokenizerFiles.forModel(tokenizer, 99, new Truncation(32, TruncationSide.RIGHT));
     }
 
+    /** A trainer that publishes checkpoints and the final model to {@code out} on the local store. */
+    static Trainer saving(Trainer trainer, Location out, Path tokenizer) throws java.io.IOException {
+        LocalStore store = new LocalStore();
+        return trainer.savingTo(store, out).addCallback(new CheckpointPublisher(store, out, gpt2Files(tokenizer), null));
+    }
+
     static Gpt2ForSequenceClassification tiny(double dropout) {
         return Gpt2ForSequenceClassification.randomInit(SyntheticData.tinyConfig(dropout), root, 7);
     }
@@ -71,7 +77,7 @@ class TrainerTest {
     @Test
     void learnsASeparableTaskAndLogsTrainAndEvalEntries() throws Exception {
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-            Trainer.Result result = new Trainer(model, quickArgs(), TRAIN, EVAL, null).train();
+            Trainer.Result result = new Trainer(model, quickArgs(), TRAIN, EVAL).train();
             assertEquals(36, result.state().global_step); // 96 rows / 8 = 12 updates x 3 epochs
             assertTrue(result.finalMetrics().accuracy() >= 0.95, "accuracy " + result.finalMetrics().accuracy());
             List<Map<String, Object>> history = result.state().log_history;
@@ -89,10 +95,10 @@ class TrainerTest {
         List<Object> first;
         List<Object> second;
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-            first = losses(new Trainer(model, quickArgs(), TRAIN, null, null).train());
+            first = losses(new Trainer(model, quickArgs(), TRAIN, null).train());
         }
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-            second = losses(new Trainer(model, quickArgs(), TRAIN, null, null).train());
+            second = losses(new Trainer(model, quickArgs(), TRAIN, null).train());
         }
         assertEquals(first, second);
     }
@@ -112,13 +118,13 @@ class TrainerTest {
             args.per_device_train_batch_size = 4;
             args.gradient_accumulation_steps = 2;
             args.warmup_ratio = 0;
-            new Trainer(model, args, TRAIN, null, null).train();
+            new Trainer(model, args, TRAIN, null).train();
             accumulated = model.namedParameters().get("transformer.h.0.attn.c_attn.weight").toFloatArray();
         }
         try (Gpt2ForSequenceClassification model = tiny(0.0)) {
             args.per_device_train_batch_size = 8;
             args.gradient_accumulation_steps = 1;
-            new Trainer(model, args, TRAIN, null, null).train();
+            new Trainer(model, args, TRAIN, null).train();
             large = model.namedParameters().get("transformer.h.0.attn.c_attn.weight").toFloatArray();
         }
         assertArrayEquals(large, accumulated, 2e-6f);
@@ -132,10 +138,13 @@ class TrainerTest {
         args.logging_steps = 100;
         List<Integer> liveArrays = new ArrayList<>();
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-            new Trainer(model, args, TRAIN, null, null)
-                    .withListener(state -> {
-                        if (state.global_step == 10 || state.global_step == 300) {
-                            liveArrays.add(model.manager().getManagedArrays().size());
+            new Trainer(model, args, TRAIN, null)
+                    .addCallback(new TrainerCallback() {
+                        @Override
+                        public void onStepEnd(TrainerState state, TrainerControl control) {
+                            if (state.global_step == 10 || state.global_step == 300) {
+                                liveArrays.add(model.manager().getManagedArrays().size());
+                            }
                         }
                     })
                     .train();
@@ -151,7 +160,7 @@ class TrainerTest {
         TrainingArguments args = quickArgs();
         args.num_train_epochs = 2;
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-            Trainer.Result result = new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(new LocalStore(), Location.of(out), gpt2Files(tokenizer))).train();
+            Trainer.Result result = saving(new Trainer(model, args, TRAIN, EVAL), Location.of(out), tokenizer).train();
             for (String name : List.of("checkpoint-12", "checkpoint-24", ".")) {
                 Path d = out.resolve(name);
                 for (String file : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
@@ -206,7 +215,7 @@ class TrainerTest {
                 }
             };
             try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-                new Trainer(model, args, TRAIN, flipped, new CheckpointWriter(new LocalStore(), Location.of(out), gpt2Files(tokenizer))).train();
+                saving(new Trainer(model, args, TRAIN, flipped), Location.of(out), tokenizer).train();
             }
             TrainerState state = TrainerState.read(out);
             assertTrue(state.best_model_checkpoint.endsWith("checkpoint-12"), "the setup needs a best epoch before the last");
@@ -224,7 +233,7 @@ class TrainerTest {
         args.num_train_epochs = 1;
         args.load_best_model_at_end = true;
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-            new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(new LocalStore(), Location.parse(output), gpt2Files(tokenizer))).train();
+            saving(new Trainer(model, args, TRAIN, EVAL), Location.parse(output), tokenizer).train();
         }
         String expected = Location.parse(output).resolve("checkpoint-12").toString();
         assertTrue(expected.startsWith("file:"), expected);
@@ -241,7 +250,7 @@ class TrainerTest {
             args.metric_for_best_model = metric;
             Path out = dir.resolve(metric);
             try (Gpt2ForSequenceClassification model = tiny(0.1)) {
-                new Trainer(model, args, TRAIN, EVAL, new CheckpointWriter(new LocalStore(), Location.of(out), gpt2Files(tokenizer))).train();
+                saving(new Trainer(model, args, TRAIN, EVAL), Location.of(out), tokenizer).train();
             }
             states.add(TrainerState.read(out));
         }
@@ -258,7 +267,7 @@ class TrainerTest {
         args.metric_for_best_model = "precision";
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
             TrainingException e = org.junit.jupiter.api.Assertions.assertThrows(TrainingException.class,
-                    () -> new Trainer(model, args, TRAIN, EVAL, null));
+                    () -> new Trainer(model, args, TRAIN, EVAL));
             assertTrue(e.getMessage().contains("eval_accuracy") && e.getMessage().contains("eval_f1_high"), e.getMessage());
         }
     }
@@ -288,7 +297,7 @@ class TrainerTest {
         args.max_grad_norm = 0;
         try (Gpt2ForSequenceClassification model = tiny(0.1)) {
             TrainingException e = org.junit.jupiter.api.Assertions.assertThrows(TrainingException.class,
-                    () -> new Trainer(model, args, TRAIN, null, null).train());
+                    () -> new Trainer(model, args, TRAIN, null).train());
             assertTrue(e.getMessage().contains("lower learning_rate"), e.getMessage());
         }
     }

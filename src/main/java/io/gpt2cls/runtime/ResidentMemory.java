@@ -1,0 +1,30 @@
+package io.gpt2cls.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The process's resident memory (RSS): Java heap, libtorch's tensors and everything else, as the
+ * kernel (and a container's memory limit) counts it. Linux only; elsewhere unknown.
+ */
+public final class ResidentMemory {
+
+    private static final Path STATUS = Path.of("/proc/self/status");
+
+    private ResidentMemory() {}
+
+    /** VmRSS in MiB, or null where /proc is not there. */
+    public static Long megabytes() {
+        try {
+            for (String line : Files.readAllLines(STATUS)) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux, or an unexpected format: unknown
+        }
+        return null;
+    }
+}
