@@ -16,6 +16,8 @@ public class FinetuneResponse extends FunctionResponse {
      */
     public String status;
     public String output;
+    /** The dataset's training recipe (finetune.json) this request was completed from, if it has one. */
+    public String finetuneRecipe;
     public Integer globalStep;
     public Double epoch;
     public Double trainLoss;

@@ -2,12 +2,16 @@ package io.gpt2cls.function;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
 
 import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.model.ModelCheckpoint;
@@ -23,6 +27,8 @@ import io.quarkus.runtime.ShutdownEvent;
 @ApplicationScoped
 public class FinetuneService {
 
+    private static final Logger LOG = Logger.getLogger(FinetuneService.class);
+
     static final String MODELS = "models";
 
     @Inject
@@ -31,19 +37,20 @@ public class FinetuneService {
     @Inject
     AppConfig config;
 
-    public FinetuneResponse finetune(FinetuneRequest request) {
-        StrictRequest.requireValid(request);
+    public FinetuneResponse finetune(FinetuneRequest given) {
+        StrictRequest.requireValid(given);
+        StrictRequest.requireField(given.dataset, "dataset", "the location of a prepared dataset (prepare's output)");
+        Location dataset = datasetLocation(given.dataset);
         try {
-            request.training.validate();
-            if (request.baseModel == null) {
-                ModelPreset.byId(request.preset);
+            Path prepared = store.fetchSet(dataset, Manifest.FILE);
+            FinetuneRequest request = given;
+            String recipe = null;
+            if (Files.exists(prepared.resolve(FinetuneRecipe.FILE))) {
+                recipe = dataset.resolve(FinetuneRecipe.FILE).toString();
+                request = FinetuneRecipe.apply(FinetuneRecipe.read(prepared.resolve(FinetuneRecipe.FILE), recipe), given);
+                LOG.infof("training recipe %s: the fields this request leaves out come from it", recipe);
             }
-        } catch (IllegalArgumentException e) {
-            throw new InvalidRequestException(null, e.getMessage());
-        }
-        StrictRequest.requireField(request.dataset, "dataset", "the location of a prepared dataset (prepare's output)");
-        Location dataset = datasetLocation(request.dataset);
-        try {
+            validate(request);
             Location output = request.output != null ? Location.parse(request.output) : conventionalOutput(dataset);
             // Hours of training must not end in "cannot write the output": try it first.
             try (ArtifactStore.Staging probe = store.stage(output, ModelCheckpoint.CONFIG_FILE)) {
@@ -51,7 +58,7 @@ public class FinetuneService {
             }
             GracefulStop.setTimeout(config.finetune().stopTimeout());
             FinetuneJob.Spec spec = new FinetuneJob.Spec(
-                    store.fetchSet(dataset, Manifest.FILE),
+                    prepared,
                     request.baseModel == null ? null : store.fetchSet(Location.parse(request.baseModel), ModelCheckpoint.CONFIG_FILE),
                     request.preset,
                     request.tokenizer == null ? null : Tokenizers.fetch(store, request.tokenizer),
@@ -61,9 +68,22 @@ public class FinetuneService {
                     request.baseModel == null ? null : Location.parse(request.baseModel).toString(),
                     request.resumeFromCheckpoint,
                     config.finetune().jsonLogs().orElse(onAws()));
-            return response(FinetuneJob.run(spec, store));
+            FinetuneResponse response = response(FinetuneJob.run(spec, store));
+            response.finetuneRecipe = recipe;
+            return response;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    private static void validate(FinetuneRequest request) {
+        try {
+            request.training.validate();
+            if (request.baseModel == null) {
+                ModelPreset.byId(request.preset);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException(null, e.getMessage());
         }
     }
 

@@ -18,8 +18,9 @@ public abstract class StrictRequest {
     @JsonIgnore
     private ObjectNode json;
 
+    /** What the caller gave; a request built in code (the pipeline's) gives every field it has. */
     ObjectNode json() {
-        return json == null ? RequestParser.STRICT.createObjectNode() : json;
+        return json == null ? RequestParser.STRICT.valueToTree(this) : json;
     }
 
     void readFrom(ObjectNode json) {

@@ -1,7 +1,11 @@
 package io.gpt2cls.training;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
 
 import io.gpt2cls.storage.Location;
 
@@ -38,5 +42,16 @@ public record ResumeFrom(Mode mode, Location checkpoint) {
         }
         throw new IllegalArgumentException("must be true, \"latest\" (the newest checkpoint under the output), false (start over)"
                 + " or the location of a checkpoint, got " + value);
+    }
+
+    /** The request value this was parsed from ({@link #of} reads it back). */
+    @JsonValue
+    public JsonNode json() {
+        return switch (mode) {
+            case AUTO -> NullNode.getInstance();
+            case LATEST -> JsonNodeFactory.instance.textNode("latest");
+            case NEVER -> BooleanNode.FALSE;
+            case AT -> JsonNodeFactory.instance.textNode(checkpoint.toString());
+        };
     }
 }
