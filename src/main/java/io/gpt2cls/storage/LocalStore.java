@@ -4,13 +4,11 @@ import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
@@ -46,8 +44,6 @@ public final class LocalStore implements ArtifactStore {
     private static final Pattern LEGACY_LEFTOVER = Pattern.compile("^\\.(?:staging-.*|.+\\.staging-\\d+|replaced-.*)$");
     /** An earlier version set a replaced dataset aside under this name; when the dataset is missing it is the only copy. */
     private static final Pattern LEGACY_PREVIOUS = Pattern.compile("^\\.(.+)\\.staging-\\d+-previous$");
-    private static final String OWNER = ProcessHandle.current().pid() + "-"
-            + ProcessHandle.current().info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
 
     record Journal(String commit, List<String> files, boolean replacesCommittedSet) {}
 
@@ -142,13 +138,13 @@ public final class LocalStore implements ArtifactStore {
         // One rename makes the set disappear for readers; the files are deleted after.
         Path deleting = dir.resolveSibling(siblingName(dir, "deleting"));
         Files.move(dir, deleting, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(deleting);
+        OwnedFiles.deleteTree(deleting);
     }
 
     private static String siblingName(Path destination, String kind) {
         byte[] random = new byte[4];
         RANDOM.nextBytes(random);
-        return "." + destination.getFileName() + "." + kind + "-" + OWNER + "-" + HexFormat.of().formatHex(random);
+        return "." + destination.getFileName() + "." + kind + "-" + OwnedFiles.OWNER + "-" + HexFormat.of().formatHex(random);
     }
 
     private final class LocalStaging implements Staging {
@@ -187,7 +183,7 @@ public final class LocalStore implements ArtifactStore {
         @Override
         public void close() throws IOException {
             if (!committed) {
-                deleteTree(staging);
+                OwnedFiles.deleteTree(staging);
             }
         }
     }
@@ -226,7 +222,7 @@ public final class LocalStore implements ArtifactStore {
                 }
             }
         }
-        deleteTree(publishing);
+        OwnedFiles.deleteTree(publishing);
     }
 
     /** Finishes dead processes' publishes and deletes their staging and deleting directories in {@code dir}. */
@@ -239,7 +235,7 @@ public final class LocalStore implements ArtifactStore {
                 String name = entry.getFileName().toString();
                 Matcher leftover = LEFTOVER.matcher(name);
                 if (leftover.matches()) {
-                    if (isAlive(Long.parseLong(leftover.group(3)), Long.parseLong(leftover.group(4)))) {
+                    if (OwnedFiles.isAlive(Long.parseLong(leftover.group(3)), Long.parseLong(leftover.group(4)))) {
                         continue;
                     }
                     Path destination = dir.resolve(leftover.group(1));
@@ -248,21 +244,21 @@ public final class LocalStore implements ArtifactStore {
                         rollForward(entry, destination);
                     } else {
                         LOG.infof("removing %s, left by an earlier run that stopped", entry);
-                        deleteTree(entry);
+                        OwnedFiles.deleteTree(entry);
                     }
                 } else if (LEGACY_PREVIOUS.matcher(name).matches()) {
                     Matcher previous = LEGACY_PREVIOUS.matcher(name);
                     previous.matches();
                     Path destination = dir.resolve(previous.group(1));
                     if (Files.exists(destination)) {
-                        deleteTree(entry);
+                        OwnedFiles.deleteTree(entry);
                     } else {
                         LOG.infof("restoring %s from %s, where an interrupted earlier run left it", destination, entry);
                         Files.move(entry, destination, StandardCopyOption.ATOMIC_MOVE);
                     }
                 } else if (LEGACY_LEFTOVER.matcher(name).matches()) {
                     LOG.infof("removing %s, left by an earlier run that stopped", entry);
-                    deleteTree(entry);
+                    OwnedFiles.deleteTree(entry);
                 }
             }
         } catch (IOException e) {
@@ -271,11 +267,6 @@ public final class LocalStore implements ArtifactStore {
         }
     }
 
-    private static boolean isAlive(long pid, long startMillis) {
-        return ProcessHandle.of(pid)
-                .map(process -> process.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L) == startMillis)
-                .orElse(false);
-    }
 
     /** The set's files: regular files directly in {@code dir}, hidden ones (journals) excluded. */
     static List<String> setFiles(Path dir) throws IOException {
@@ -288,18 +279,4 @@ public final class LocalStore implements ArtifactStore {
         }
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                try {
-                    Files.delete(p);
-                } catch (NoSuchFileException gone) {
-                    // removed concurrently: fine
-                }
-            }
-        }
-    }
 }

@@ -37,8 +37,6 @@ final class ObjectCache {
     private static final Logger LOG = Logger.getLogger(ObjectCache.class);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Pattern STAGING = Pattern.compile("^(\\d+)-(\\d+)-[0-9a-f]+$");
-    private static final String OWNER = ProcessHandle.current().pid() + "-"
-            + ProcessHandle.current().info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
 
     private final Path root;
 
@@ -82,13 +80,13 @@ final class ObjectCache {
                 link(files.get(name), building.resolve(name));
             }
             if (Files.isDirectory(dir)) { // incomplete: a file was removed (a /tmp cleaner); replace it
-                deleteTree(dir);
+                OwnedFiles.deleteTree(dir);
             }
             Files.move(building, dir, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException built) {
             // another thread or process built the same set meanwhile
         } finally {
-            deleteTree(building);
+            OwnedFiles.deleteTree(building);
         }
         return dir;
     }
@@ -135,7 +133,7 @@ final class ObjectCache {
                 }
             }
         }
-        deleteTree(dir);
+        OwnedFiles.deleteTree(dir);
         LOG.debugf("removed %s from the cache", dir);
     }
 
@@ -143,7 +141,7 @@ final class ObjectCache {
     Path newStagingDir() throws IOException {
         Path staging = root.resolve("staging");
         Files.createDirectories(staging);
-        return Files.createDirectory(staging.resolve(OWNER + "-" + random()));
+        return Files.createDirectory(staging.resolve(OwnedFiles.OWNER + "-" + random()));
     }
 
     /** Deletes staging directories whose process is gone (it died before committing or closing). */
@@ -155,9 +153,9 @@ final class ObjectCache {
         try (Stream<Path> entries = Files.list(staging)) {
             for (Path entry : entries.toList()) {
                 Matcher owner = STAGING.matcher(entry.getFileName().toString());
-                if (owner.matches() && !isAlive(Long.parseLong(owner.group(1)), Long.parseLong(owner.group(2)))) {
+                if (owner.matches() && !OwnedFiles.isAlive(Long.parseLong(owner.group(1)), Long.parseLong(owner.group(2)))) {
                     LOG.infof("removing %s, staged by an earlier run that stopped", entry);
-                    deleteTree(entry);
+                    OwnedFiles.deleteTree(entry);
                 }
             }
         } catch (IOException e) {
@@ -165,11 +163,6 @@ final class ObjectCache {
         }
     }
 
-    private static boolean isAlive(long pid, long startMillis) {
-        return ProcessHandle.of(pid)
-                .map(p -> p.info().startInstant().map(i -> i.toEpochMilli() == startMillis).orElse(true))
-                .orElse(false);
-    }
 
     private static boolean holdsAll(Path dir, Iterable<String> names) {
         if (!Files.isDirectory(dir)) {
@@ -234,16 +227,6 @@ final class ObjectCache {
         return HexFormat.of().formatHex(bytes);
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path path : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        }
-    }
 
     static List<String> visibleFiles(Path dir) throws IOException {
         try (Stream<Path> entries = Files.list(dir)) {

@@ -484,12 +484,12 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 deleteKeys(location, stale);
             }
             LOG.debugf("published %s (%d files)", location, names.size());
-            ObjectCache.deleteTree(dir);
+            OwnedFiles.deleteTree(dir);
         }
 
         @Override
         public void close() throws IOException {
-            ObjectCache.deleteTree(dir);
+            OwnedFiles.deleteTree(dir);
         }
 
         /** Uploads the staged files: small ones whole, large ones in parts; all of it several requests at a time. */

@@ -63,7 +63,7 @@ public final class S3ProxyExtension implements BeforeAllCallback {
         @Override
         public void close() throws Exception {
             server.close();
-            ObjectCache.deleteTree(workDir);
+            OwnedFiles.deleteTree(workDir);
         }
     }
 }

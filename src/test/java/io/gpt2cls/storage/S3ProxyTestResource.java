@@ -65,7 +65,7 @@ public class S3ProxyTestResource implements QuarkusTestResourceLifecycleManager 
                 server.close();
             }
             if (workDir != null) {
-                ObjectCache.deleteTree(workDir);
+                OwnedFiles.deleteTree(workDir);
             }
         } catch (Exception e) {
             throw new IllegalStateException("could not stop S3Proxy: " + e.getMessage(), e);
