@@ -10,6 +10,7 @@ import org.jboss.logging.Logger;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.cuda.CudaUtils;
@@ -168,6 +169,10 @@ public final class FinetuneJob {
         LOG.infof("device %s%s; %s %s; %d intra-op and %d inter-op threads; %d CPUs available", device, gpu,
                 engine.getEngineName(), engine.getVersion(), JniUtils.getNumThreads(), JniUtils.getNumInteropThreads(),
                 Runtime.getRuntime().availableProcessors());
+        if (!device.isGpu() && engine.hasCapability(StandardCapabilities.CUDA)) {
+            LOG.warnf("libtorch is a CUDA build but DJL found no GPU, so this trains on the CPU: DJL counts GPUs through"
+                    + " libcudart, loaded from -Djna.library.path (in the GPU image: the torch wheel's nvidia/cuda_runtime/lib)");
+        }
     }
 
     private static Gpt2ForSequenceClassification initialModel(Spec spec, List<String> labels, NDManager root) throws IOException {
