@@ -19,17 +19,19 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $THREADS
 
 # preset batch seq warmup updates
 SHAPES=("tiny 32 128 3 20" "gpt2-small 8 128 2 4")
+# one JSON object per line: the measurement (bench-train prints it indented) with the given fields added
+tag() { "$PYTHON" -c 'import json, sys; print(json.dumps({**json.loads(sys.argv[1]), **json.load(sys.stdin)}))' "$1"; }
 : > "$WORK/results.jsonl"
 for shape in "${SHAPES[@]}"; do
   read -r preset batch seq warmup updates <<< "$shape"
   for repeat in $(seq "$REPEATS"); do
     java_run() {
       java -jar "$JAR" bench-train --preset "$preset" --batch "$batch" --seq "$seq" --warmup "$warmup" --updates "$updates" \
-        2> "$WORK/java-$preset-$repeat.log" | sed "s/^{/{\"engine\":\"gpt2cls\",\"repeat\":$repeat,/"
+        2> "$WORK/java-$preset-$repeat.log" | tag '{"engine": "gpt2cls", "repeat": '"$repeat"'}'
     }
     torch_run() {
       "$PYTHON" bench/torch_train.py --preset "$preset" --batch "$batch" --seq "$seq" --warmup "$warmup" --updates "$updates" \
-        --threads "$THREADS" | sed "s/^{/{\"repeat\":$repeat,/"
+        --threads "$THREADS" | tag '{"repeat": '"$repeat"'}'
     }
     if [ $((repeat % 2)) -eq 1 ]; then java_run; torch_run; else torch_run; java_run; fi | tee -a "$WORK/results.jsonl"
   done
