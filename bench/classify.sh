@@ -19,8 +19,8 @@ OUT=${1:-runs/bench-classify}
 REQUESTS=${REQUESTS:-50}
 # A batch of 32 x 128 takes ~15 s on 2 CPUs: few requests, one warm-up, keep the run under 20 minutes.
 THROUGHPUT_REQUESTS=${THROUGHPUT_REQUESTS:-4}
-SEQS=${SEQS:-16 64 128 512}
-BATCHES=${BATCHES:-8 32}
+SEQS=${SEQS-16 64 128 512}   # set and empty: none
+BATCHES=${BATCHES-8 32}
 PYTHON=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch; a pyenv python3 may not have torch
 THREADS=$(nproc)
 mkdir -p "$OUT"

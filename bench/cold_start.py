@@ -59,7 +59,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "runs" / "cold-start"))
     args = parser.parse_args()
-    out = Path(args.out)
+    out = Path(args.out).resolve()  # java runs in target/, so every path it is given is absolute
     out.mkdir(parents=True, exist_ok=True)
     model = out / "gpt2-small"
     if not (model / "model.safetensors").exists():
