@@ -98,9 +98,7 @@ public final class ModelCheckpoint {
     public static void save(Gpt2ForSequenceClassification model, Path dir) throws IOException {
         Files.createDirectories(dir);
         model.config.write(dir.resolve(CONFIG_FILE));
-        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
-        model.namedParameters().forEach((name, array) -> tensors.put(name, Safetensors.fromNDArray(array)));
-        Safetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of());
+        Safetensors.writeArrays(dir.resolve(WEIGHTS_FILE), model.namedParameters(), Map.of());
     }
 
     private static String missingWeightsMessage(Path dir) throws IOException {

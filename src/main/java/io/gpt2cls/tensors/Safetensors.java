@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,6 +31,8 @@ import ai.djl.ndarray.types.Shape;
  * arrays). The same reader and writer also serve the dataset shards (I32/I64 tensors).
  */
 public final class Safetensors {
+
+    private static final int WRITE_SLICE = 8 << 20;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
@@ -157,22 +160,46 @@ public final class Safetensors {
 
     /** Writes tensors in the given order, with optional string metadata ({@code format: pt} is always set). */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        Map<String, Pending> pending = new LinkedHashMap<>();
+        tensors.forEach((name, tensor) -> pending.put(name,
+                new Pending(tensor.dtype(), tensor.shape(), tensor.data().remaining(), () -> tensor.data().duplicate())));
+        writePending(file, pending, metadata);
+    }
+
+    /**
+     * Writes F32 arrays in the given order, copying each out of libtorch only when its turn comes: a
+     * checkpoint (GPT-2 small's weights and AdamW moments: 1.5 GB) never sits whole in the Java heap.
+     */
+    public static void writeArrays(Path file, Map<String, NDArray> arrays, Map<String, String> metadata) throws IOException {
+        Map<String, Pending> pending = new LinkedHashMap<>();
+        arrays.forEach((name, array) -> {
+            if (array.getDataType() != DataType.FLOAT32) {
+                throw new IllegalArgumentException("only FLOAT32 weights are written, got " + array.getDataType() + " for " + name);
+            }
+            pending.put(name, new Pending("F32", array.getShape().getShape(), array.size() * 4, array::toByteBuffer));
+        });
+        writePending(file, pending, metadata);
+    }
+
+    /** A tensor to write: its header entry now, its bytes when their turn comes. */
+    private record Pending(String dtype, long[] shape, long bytes, Supplier<ByteBuffer> data) {}
+
+    private static void writePending(Path file, Map<String, Pending> tensors, Map<String, String> metadata) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         ObjectNode meta = header.putObject("__metadata__");
         meta.put("format", "pt");
         metadata.forEach(meta::put);
         long offset = 0;
-        for (Map.Entry<String, Tensor> entry : tensors.entrySet()) {
-            Tensor tensor = entry.getValue();
+        for (Map.Entry<String, Pending> entry : tensors.entrySet()) {
+            Pending tensor = entry.getValue();
             ObjectNode info = header.putObject(entry.getKey());
             info.put("dtype", tensor.dtype());
             var shape = info.putArray("shape");
             for (long d : tensor.shape()) {
                 shape.add(d);
             }
-            long size = tensor.data().remaining();
-            info.putArray("data_offsets").add(offset).add(offset + size);
-            offset += size;
+            info.putArray("data_offsets").add(offset).add(offset + tensor.bytes());
+            offset += tensor.bytes();
         }
         byte[] headerJson = JSON.writeValueAsBytes(header);
         int padded = (headerJson.length + 7) / 8 * 8; // the format pads the header with spaces to 8 bytes
@@ -185,15 +212,30 @@ public final class Safetensors {
         try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(out, prefix);
-            for (Tensor tensor : tensors.values()) {
-                writeFully(out, tensor.data().duplicate());
+            for (Map.Entry<String, Pending> entry : tensors.entrySet()) {
+                ByteBuffer data = entry.getValue().data().get();
+                if (data.remaining() != entry.getValue().bytes()) {
+                    throw new IllegalStateException(entry.getKey() + ": " + data.remaining() + " bytes, the header says "
+                            + entry.getValue().bytes());
+                }
+                writeFully(out, data);
             }
         }
     }
 
+    /**
+     * In slices of at most {@link #WRITE_SLICE} bytes: the JDK copies a heap buffer through a direct
+     * buffer as large as one write and keeps that buffer for the thread, so one 154 MB write (GPT-2
+     * small's wte) would hold 154 MB of native memory for good.
+     */
     private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
-            out.write(buffer);
+            ByteBuffer slice = buffer.slice();
+            slice.limit(Math.min(slice.remaining(), WRITE_SLICE));
+            while (slice.hasRemaining()) {
+                out.write(slice);
+            }
+            buffer.position(buffer.position() + slice.position());
         }
     }
 
@@ -230,15 +272,6 @@ public final class Safetensors {
                 throw new TensorFormatException("tensor '" + name + "' has dtype " + tensor.dtype()
                         + "; model weights must be F32, F16, BF16 or F64");
         }
-    }
-
-    /** Copies an F32 NDArray's data out as a tensor to write. */
-    public static Tensor fromNDArray(NDArray array) {
-        if (array.getDataType() != DataType.FLOAT32) {
-            throw new IllegalArgumentException("only FLOAT32 weights are written, got " + array.getDataType());
-        }
-        ByteBuffer data = array.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        return new Tensor("F32", array.getShape().getShape(), data);
     }
 
     private static ByteBuffer allocateFloats(int n) {

@@ -1,7 +1,6 @@
 package io.gpt2cls.training;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -157,15 +156,16 @@ public final class AdamW implements AutoCloseable {
      * parameter's shape) and {@code <param>.step} (an F32 scalar, as PyTorch keeps it).
      */
     public void save(Path file) throws IOException {
-        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
-        for (Slot slot : slots) {
-            tensors.put(slot.name + ".exp_avg", Safetensors.fromNDArray(slot.mean));
-            tensors.put(slot.name + ".exp_avg_sq", Safetensors.fromNDArray(slot.variance));
-            ByteBuffer step = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, slot.step);
-            tensors.put(slot.name + ".step", new Safetensors.Tensor("F32", new long[0], step));
+        try (NDManager steps = NDManager.newBaseManager()) {
+            Map<String, NDArray> arrays = new LinkedHashMap<>();
+            for (Slot slot : slots) {
+                arrays.put(slot.name + ".exp_avg", slot.mean);
+                arrays.put(slot.name + ".exp_avg_sq", slot.variance);
+                arrays.put(slot.name + ".step", steps.create((float) slot.step));
+            }
+            Safetensors.writeArrays(file, arrays, Map.of("optimizer", "AdamW", "betas", beta1 + "," + beta2,
+                    "eps", String.valueOf(epsilon), "weight_decay", String.valueOf(weightDecay)));
         }
-        Safetensors.write(file, tensors, Map.of("optimizer", "AdamW", "betas", beta1 + "," + beta2,
-                "eps", String.valueOf(epsilon), "weight_decay", String.valueOf(weightDecay)));
     }
 
     /** Replaces the state with the one {@link #save} wrote; every trainable parameter must have one. */

@@ -1,9 +1,27 @@
 package io.gpt2cls.tensors;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import io.gpt2cls.runtime.NativeRuntime;
 
 class SafetensorsTest {
 
@@ -15,5 +33,40 @@ class SafetensorsTest {
         assertEquals((float) Math.pow(2, -24), Safetensors.halfToFloat((short) 0x0001));
         assertEquals(Float.POSITIVE_INFINITY, Safetensors.halfToFloat((short) 0x7C00));
         assertTrue(Float.isNaN(Safetensors.halfToFloat((short) 0x7E00)));
+    }
+
+    /** Arrays written one at a time, one of them larger than a write slice, read back by the format's own rules. */
+    @Test
+    void arraysAreWrittenAsTheFormatSays(@TempDir Path dir) throws Exception {
+        NativeRuntime.init();
+        Path file = dir.resolve("model.safetensors");
+        float[] large = new float[3_000_000]; // 12 MB: more than one write slice
+        for (int i = 0; i < large.length; i++) {
+            large[i] = i * 0.5f;
+        }
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Map<String, ai.djl.ndarray.NDArray> arrays = new LinkedHashMap<>();
+            arrays.put("a.weight", manager.create(large, new Shape(1000, 3000)));
+            arrays.put("b.step", manager.create(7f));
+            Safetensors.writeArrays(file, arrays, Map.of("kind", "test"));
+        }
+
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int headerLength = Math.toIntExact(in.getLong(0));
+        JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, headerLength, StandardCharsets.UTF_8));
+        assertEquals("pt", header.at("/__metadata__/format").asText());
+        assertEquals("test", header.at("/__metadata__/kind").asText());
+        assertEquals("[1000,3000]", header.at("/a.weight/shape").toString());
+        assertEquals("[]", header.at("/b.step/shape").toString());
+        assertEquals("[0,12000000]", header.at("/a.weight/data_offsets").toString());
+        assertEquals("[12000000,12000004]", header.at("/b.step/data_offsets").toString());
+        assertEquals(8 + headerLength + 12_000_004, bytes.length);
+
+        float[] read = new float[large.length];
+        in.position(8 + headerLength);
+        in.asFloatBuffer().get(read);
+        assertArrayEquals(large, read);
+        assertEquals(7f, in.getFloat(8 + headerLength + 12_000_000));
     }
 }
