@@ -240,13 +240,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     @Override
     public Path fetchSet(Location location, String commitObject) throws IOException {
         for (int attempt = 1; ; attempt++) {
-            Listing listing = list(location, Action.LIST);
-            if (!listing.files().containsKey(location.keyPrefix() + commitObject)) {
-                throw new ArtifactNotFoundException("'" + location + "' has no " + commitObject
-                        + ": nothing was published there, or a publish is under way");
-            }
-            SortedMap<String, String> etags = new TreeMap<>();
-            listing.files().values().forEach(object -> etags.put(nameIn(location, object.key()), object.eTag()));
+            SortedMap<String, String> etags = committedSet(location, commitObject);
             List<String> names = List.copyOf(etags.keySet());
             List<Callable<Path>> downloads = names.stream()
                     .<Callable<Path>>map(name -> () -> download(location.resolve(name), etags.get(name)))
@@ -271,6 +265,11 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     /** A hash of the set's object names and ETags, from one listing (the name of the set's cache directory too). */
     @Override
     public String version(Location location, String commitObject) throws IOException {
+        return ObjectCache.version(committedSet(location, commitObject));
+    }
+
+    /** The set's file names and ETags from one listing; a set without its commit object is not there. */
+    private SortedMap<String, String> committedSet(Location location, String commitObject) throws IOException {
         Listing listing = list(location, Action.LIST);
         if (!listing.files().containsKey(location.keyPrefix() + commitObject)) {
             throw new ArtifactNotFoundException("'" + location + "' has no " + commitObject
@@ -278,7 +277,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         }
         SortedMap<String, String> etags = new TreeMap<>();
         listing.files().values().forEach(object -> etags.put(nameIn(location, object.key()), object.eTag()));
-        return ObjectCache.version(etags);
+        return etags;
     }
 
     @Override
