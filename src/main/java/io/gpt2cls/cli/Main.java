@@ -61,6 +61,15 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 @QuarkusMain
 public class Main implements QuarkusApplication {
 
+    static {
+        // This class is the jar's entry point and its loggers, and the native preload's, are created before
+        // Quarkus boots: name JBoss LogManager first, or java.util.logging's default manager (two-line
+        // records, which break the JSON log lines) is fixed for the whole process.
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
+        }
+    }
+
     private static final Logger LOG = Logger.getLogger(Main.class);
     /** Exit status of a finetune stopped by SIGTERM after a checkpoint: 128 + 15, as the shell reports a SIGTERM. */
     static final int STOPPED = 143;
