@@ -70,12 +70,12 @@ fi
 chmod 755 "$ROOT"
 RUNTIME_TMP=$(mktemp -d /tmp/lambda-tmp.XXXXXX) && chmod 1777 "$RUNTIME_TMP"
 MODEL=$(mktemp -d /tmp/lambda-model.XXXXXX)
-java -cp "$LAMBDA_TASK_ROOT/lib/*" io.quarkus.runner.GeneratedMain init-model --preset tiny --labels ham,spam --out "$MODEL/m" >/dev/null 2>&1
+java -cp "$LAMBDA_TASK_ROOT/lib/*" io.gpt2cls.cli.Main init-model --preset tiny --labels ham,spam --out "$MODEL/m" >/dev/null 2>&1
 chmod -R a+rX "$MODEL"
 before=$(find "$ENGINE_CACHE_DIR" -type f | sort | xargs sha256sum)
 runuser -u nobody -- env -i PATH="$PATH" HOME=/nonexistent ENGINE_CACHE_DIR="$ENGINE_CACHE_DIR" DJL_CACHE_DIR="$RUNTIME_TMP/djl" \
   DJL_OFFLINE=true GPT2CLS_CLASSIFY_MODEL="$MODEL/m" \
-  java -Djava.io.tmpdir="$RUNTIME_TMP" -cp "$LAMBDA_TASK_ROOT/lib/*" io.quarkus.runner.GeneratedMain classify '{"text": "Click here for a FREE trial"}' \
+  java -Djava.io.tmpdir="$RUNTIME_TMP" -cp "$LAMBDA_TASK_ROOT/lib/*" io.gpt2cls.cli.Main classify '{"text": "Click here for a FREE trial"}' \
   > "$RUNTIME_TMP/answer.json" 2> "$RUNTIME_TMP/log.txt" || { cat "$RUNTIME_TMP/log.txt" >&2; exit 1; }
 after=$(find "$ENGINE_CACHE_DIR" -type f | sort | xargs sha256sum)
 grep -q '"label"' "$RUNTIME_TMP/answer.json" || { echo "error: no classification in the answer" >&2; cat "$RUNTIME_TMP/answer.json" >&2; exit 1; }
