@@ -69,4 +69,22 @@ class SafetensorsTest {
         assertArrayEquals(large, read);
         assertEquals(7f, in.getFloat(8 + headerLength + 12_000_000));
     }
+
+    /** The streaming writer gives the same bytes as writing the tensors all at once (the form transformers read). */
+    @Test
+    void streamingArraysGivesTheSameBytesAsWritingTensors(@TempDir Path dir) throws Exception {
+        NativeRuntime.init();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Map<String, ai.djl.ndarray.NDArray> arrays = new LinkedHashMap<>();
+            arrays.put("h.0.attn.c_attn.weight", manager.randomNormal(new Shape(16, 48)));
+            arrays.put("h.0.attn.c_attn.bias", manager.randomNormal(new Shape(48)));
+            arrays.put("score.weight", manager.randomNormal(new Shape(2, 16)));
+            Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+            arrays.forEach((name, array) -> tensors.put(name, new Safetensors.Tensor("F32", array.getShape().getShape(),
+                    array.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN))));
+            Safetensors.writeArrays(dir.resolve("streamed.safetensors"), arrays, Map.of());
+            Safetensors.write(dir.resolve("whole.safetensors"), tensors, Map.of());
+        }
+        assertEquals(-1, Files.mismatch(dir.resolve("streamed.safetensors"), dir.resolve("whole.safetensors")));
+    }
 }
