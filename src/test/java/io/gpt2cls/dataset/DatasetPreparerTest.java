@@ -33,14 +33,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.function.TestModels;
 import io.gpt2cls.tokenizer.TextTokenizer;
 import io.gpt2cls.tokenizer.TruncationSide;
 
 class DatasetPreparerTest {
 
-    @TempDir
-    static Path tokenizerDir;
     static Path tokenizerJson;
     static TextTokenizer tokenizer;
 
@@ -49,7 +47,7 @@ class DatasetPreparerTest {
 
     @BeforeAll
     static void buildTokenizer() throws Exception {
-        tokenizerJson = Gpt2TokenizerBuilder.writeTo(tokenizerDir);
+        tokenizerJson = TestModels.tokenizer(); // built once per JVM, shared read-only
         tokenizer = TextTokenizer.load(tokenizerJson);
     }
 

@@ -28,14 +28,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.gpt2cls.function.TestModels;
 import io.gpt2cls.dataset.ParquetFixtures.Row;
-import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 
 /** JSON Lines and CSV, gzip-compressed or not, Parquet, and inputs made of several part files. */
 class InputFormatsTest {
 
-    @TempDir
-    static Path tokenizerDir;
     static Path tokenizerJson;
 
     @TempDir
@@ -43,7 +41,7 @@ class InputFormatsTest {
 
     @BeforeAll
     static void buildTokenizer() throws Exception {
-        tokenizerJson = Gpt2TokenizerBuilder.writeTo(tokenizerDir);
+        tokenizerJson = TestModels.tokenizer(); // built once per JVM, shared read-only
     }
 
     private PrepareSpec spec(Path train, String out) {

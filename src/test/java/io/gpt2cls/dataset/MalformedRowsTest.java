@@ -23,13 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.function.TestModels;
 
 /** Rows that break a reader's limits or are not UTF-8 are rejected rows; the file's other rows are kept. */
 class MalformedRowsTest {
 
-    @TempDir
-    static Path tokenizerDir;
     static Path tokenizerJson;
 
     @TempDir
@@ -37,7 +35,7 @@ class MalformedRowsTest {
 
     @BeforeAll
     static void buildTokenizer() throws Exception {
-        tokenizerJson = Gpt2TokenizerBuilder.writeTo(tokenizerDir);
+        tokenizerJson = TestModels.tokenizer(); // built once per JVM, shared read-only
     }
 
     private PrepareSpec spec(Path train) {

@@ -19,14 +19,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.function.TestModels;
 import io.gpt2cls.tokenizer.TokenizerException;
 
 /** What a prepared split tells about its rows: duplicates, train/test leakage, token lengths. */
 class SplitQualityTest {
 
-    @TempDir
-    static Path tokenizerDir;
     static Path tokenizerJson;
 
     @TempDir
@@ -34,7 +32,7 @@ class SplitQualityTest {
 
     @BeforeAll
     static void buildTokenizer() throws Exception {
-        tokenizerJson = Gpt2TokenizerBuilder.writeTo(tokenizerDir);
+        tokenizerJson = TestModels.tokenizer(); // built once per JVM, shared read-only
     }
 
     private PrepareSpec withTestFile(String train, String test) throws Exception {

@@ -23,13 +23,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.gpt2cls.tensors.Safetensors;
+import io.gpt2cls.function.TestModels;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
 
 class TokenizedDatasetTest {
 
-    @TempDir
-    static Path tokenizerDir;
     static Path tokenizerJson;
 
     @TempDir
@@ -38,7 +37,7 @@ class TokenizedDatasetTest {
 
     @BeforeAll
     static void buildTokenizer() throws Exception {
-        tokenizerJson = Gpt2TokenizerBuilder.writeTo(tokenizerDir);
+        tokenizerJson = TestModels.tokenizer(); // built once per JVM, shared read-only
     }
 
     /** Six rows of two tokens; four go to train, two shards of two rows each. */
