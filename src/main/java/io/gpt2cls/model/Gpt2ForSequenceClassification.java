@@ -109,14 +109,11 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
     public Output forward(TokenBatch batch, NDManager step, boolean training) {
         int b = batch.batchSize();
         int t = batch.seqLen();
-        requireFits(t);
-        Constants c = new Constants(step, config);
-        NDArray ids = step.create(batch.inputIdsAsLongs(), new Shape(b, t)); // (B, T)
-        NDArray keep = step.create(batch.attentionMaskAsFloats(), new Shape(b, 1, 1, t)); // (B, 1, 1, T)
+        Inputs in = inputs(batch, step);
         DataType type = score.getDataType(); // float32; float16 in a mixed-precision working copy
-        NDArray bias = attentionBias(keep, t, step, c).toType(type, false); // (B, 1, T, T); -1e9 is -inf in float16
+        NDArray bias = in.bias().toType(type, false); // -1e9 is -inf in float16
 
-        NDArray hidden = transformer.forward(ids, bias, c, training); // (B, T, C)
+        NDArray hidden = transformer.forward(in.ids(), bias, in.c(), training); // (B, T, C)
 
         int[] poolIndex = poolIndex(batch);
         NDArray pooled = gather(poolIndex, t, step).toType(type, false) // (B, 1, T)
@@ -147,15 +144,24 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
      */
     public NDArray pooledLogits(TokenBatch batch, NDManager step) {
         int b = batch.batchSize();
+        Inputs in = inputs(batch, step);
+        int[] poolIndex = poolIndex(batch);
+        NDArray pooled = transformer.forwardAt(in.ids(), in.bias(), gather(poolIndex, batch.seqLen(), step),
+                pooledQueryBias(batch, poolIndex, step), in.c()); // (B, 1, C)
+        return Linear.linear(pooled.reshape(b, config.n_embd), score, null).singletonOrThrow(); // (B, num_labels)
+    }
+
+    /** What both forwards start from, on {@code step}: the ids (B, T), the attention bias (B, 1, T, T), the constants. */
+    private record Inputs(NDArray ids, NDArray bias, Constants c) {}
+
+    private Inputs inputs(TokenBatch batch, NDManager step) {
+        int b = batch.batchSize();
         int t = batch.seqLen();
         requireFits(t);
         Constants c = new Constants(step, config);
         NDArray ids = step.create(batch.inputIdsAsLongs(), new Shape(b, t)); // (B, T)
         NDArray keep = step.create(batch.attentionMaskAsFloats(), new Shape(b, 1, 1, t)); // (B, 1, 1, T)
-        int[] poolIndex = poolIndex(batch);
-        NDArray pooled = transformer.forwardAt(ids, attentionBias(keep, t, step, c), gather(poolIndex, t, step),
-                pooledQueryBias(batch, poolIndex, step), c); // (B, 1, C)
-        return Linear.linear(pooled.reshape(b, config.n_embd), score, null).singletonOrThrow(); // (B, num_labels)
+        return new Inputs(ids, attentionBias(keep, t, step, c), c);
     }
 
     private void requireFits(int t) {
