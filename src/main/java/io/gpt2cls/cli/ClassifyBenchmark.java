@@ -2,7 +2,6 @@ package io.gpt2cls.cli;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,6 +28,7 @@ import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.TokenBatch;
 import io.gpt2cls.runtime.NativeRuntime;
+import io.gpt2cls.runtime.ResidentMemory;
 import io.gpt2cls.tokenizer.TextTokenizer;
 
 /**
@@ -106,8 +106,8 @@ final class ClassifyBenchmark {
             result.put("forward_p50_over_flop_limit", round(percentile(forward, 0.5) / limitMs));
             result.put("forward_cpu_ms", round(forwardCpuMs));
         }
-        result.put("rss_mb", memory("VmRSS"));
-        result.put("peak_rss_mb", memory("VmHWM"));
+        result.put("rss_mb", orMinusOne(ResidentMemory.megabytes()));
+        result.put("peak_rss_mb", orMinusOne(ResidentMemory.peakMegabytes()));
         return result;
     }
 
@@ -149,7 +149,7 @@ final class ClassifyBenchmark {
             if (i % 250 == 0) {
                 Map<String, Object> sample = new LinkedHashMap<>();
                 sample.put("requests", i);
-                sample.put("rss_mb", memory("VmRSS"));
+                sample.put("rss_mb", orMinusOne(ResidentMemory.megabytes()));
                 // The Java heap grows to its ergonomic size over the first thousands of requests; its
                 // committed size beside RSS tells that growth from native memory's.
                 sample.put("heap_committed_mb", Runtime.getRuntime().totalMemory() >> 20);
@@ -170,7 +170,7 @@ final class ClassifyBenchmark {
         result.put("rss_mb_end", end);
         result.put("rss_mb_max", rss.stream().mapToLong(s -> (long) s.get("rss_mb")).max().orElse(0));
         result.put("rss_growth_pct", round(100.0 * (end - afterWarmup) / afterWarmup));
-        result.put("peak_rss_mb", memory("VmHWM"));
+        result.put("peak_rss_mb", orMinusOne(ResidentMemory.peakMegabytes()));
         int window = Math.max(1, probes.size() / 10);
         double[] first = probes.subList(probes.size() / 10, probes.size() / 10 + window).stream().mapToDouble(d -> d).toArray();
         double[] last = probes.subList(probes.size() - window, probes.size()).stream().mapToDouble(d -> d).toArray();
@@ -356,17 +356,8 @@ final class ClassifyBenchmark {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    /** A line of /proc/self/status in MB (VmRSS now, VmHWM the peak); -1 where there is none. */
-    static long memory(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // not Linux
-        }
-        return -1;
+    /** A memory figure in MB for the JSON output; -1 where the platform has none. */
+    private static long orMinusOne(Long megabytes) {
+        return megabytes == null ? -1 : megabytes;
     }
 }

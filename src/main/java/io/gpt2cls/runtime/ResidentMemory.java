@@ -16,9 +16,18 @@ public final class ResidentMemory {
 
     /** VmRSS in MiB, or null where /proc is not there. */
     public static Long megabytes() {
+        return statusMegabytes("VmRSS");
+    }
+
+    /** VmHWM, the peak RSS so far, in MiB, or null where /proc is not there. */
+    public static Long peakMegabytes() {
+        return statusMegabytes("VmHWM");
+    }
+
+    private static Long statusMegabytes(String field) {
         try {
             for (String line : Files.readAllLines(STATUS)) {
-                if (line.startsWith("VmRSS:")) {
+                if (line.startsWith(field + ":")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
                 }
             }
