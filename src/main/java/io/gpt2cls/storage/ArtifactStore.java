@@ -12,12 +12,41 @@ import java.util.List;
  * An artifact is a <em>set</em>: the files directly inside one location (a directory, or the
  * objects directly under an S3 prefix; deeper levels are other sets, e.g. {@code checkpoint-40/}
  * under a model). Each set has a <em>commit object</em>, the file its readers open first:
- * {@code manifest.json} for a prepared dataset, {@code config.json} for a model or checkpoint.
- * Publishing removes the old commit object first, writes every other file, and writes the commit
- * object last; readers trust a set only when its commit object exists. So a reader sees the old set,
- * nothing, or the new set, never a mix, whatever the store (S3 has no rename) and whenever the
- * writer dies. Files of a previously committed set that the new set does not have are removed after
- * the commit. Names starting with '.' are not part of a set.
+ * {@code manifest.json} for a prepared dataset, {@code config.json} for a model or checkpoint. A set
+ * stays in place, in the layout its readers expect (a committed model directory or prefix is what
+ * {@code from_pretrained} reads, also after {@code aws s3 sync}). Names starting with '.' are not
+ * part of a set.
+ *
+ * <h2>Publishing: one writer at a time, commit object last</h2>
+ * <ol>
+ *   <li><b>Lease.</b> {@link #stage} takes the location's <em>publish lease</em> before anything is
+ *       written: an object created only if absent ({@code .publish.lease} under the prefix, with
+ *       {@code If-None-Match: *}) in S3, an OS file lock ({@code .<name>.publish.lock} beside the
+ *       directory) locally. A second publisher of the same location gets a
+ *       {@link PublishConflictException} naming the run that holds it and since when, and has written
+ *       nothing. An S3 lease names its holder and lives {@link LeaseSettings#ttl()} past its last
+ *       renewal; the holder renews it every third of that (compare-and-swap, {@code If-Match}) and
+ *       stops writing when it could not. A lease whose holder crashed expires (S3; by the server's
+ *       clock) or is released with the process (local), and the next writer takes it over with a
+ *       compare-and-swap, so exactly one of several takers wins and no location is blocked for good.</li>
+ *   <li><b>Write.</b> {@link Staging#commit()} removes the old commit object first (readers now see
+ *       "being published"), writes every other file, then the commit object (S3: created only if
+ *       absent, so a writer that lost its lease cannot commit), then removes the old set's files that
+ *       the new set does not have, and gives the lease back.</li>
+ *   <li><b>Recovery.</b> A publish that died leaves no commit object (the set is absent) and a marker
+ *       or journal that tells the next publisher, who holds the lease, what to clean up or finish.</li>
+ * </ol>
+ * {@link #deleteSet} takes the same lease. A run that writes several sets at one location (a
+ * fine-tuning job) holds a lease of its own on it ({@link #lease}).
+ *
+ * <h2>Readers</h2>
+ * Readers trust a set only when its commit object exists. S3 readers download each file with
+ * {@code If-Match} on the ETag the listing gave and list again when one changed; a location whose
+ * commit object is missing while a live lease is held is "being published": readers wait up to
+ * {@link LeaseSettings#readerWait()} for it, then get a {@link PublishConflictException}. So a
+ * reader gets the old set whole, the new set whole, or "being published", never a mix. (A local
+ * set is read in place: a reader that goes on reading while a later publish replaces it can tell
+ * by {@link #version}.)
  *
  * <h2>What readers get</h2>
  * Fetched files and directories belong to the store (the committed directory itself for a local
@@ -62,14 +91,51 @@ public interface ArtifactStore {
     List<String> listSets(Location location, String commitObject) throws IOException;
 
     /**
-     * Starts writing the set at {@code location}: the caller fills {@link Staging#dir()} and calls
-     * {@link Staging#commit()}; closing without a commit discards everything written, and the set
-     * at {@code location} stays as it was.
+     * Starts writing the set at {@code location}: takes its publish lease (else throws
+     * {@link PublishConflictException}), and the caller fills {@link Staging#dir()} and calls
+     * {@link Staging#commit()}; closing without a commit discards everything written, gives the lease
+     * back, and the set at {@code location} stays as it was.
      */
-    Staging stage(Location location, String commitObject) throws IOException;
+    default Staging stage(Location location, String commitObject) throws IOException {
+        return stage(location, commitObject, null);
+    }
 
-    /** Removes the set at {@code location}: its commit object first, so it disappears at once for readers. */
+    /**
+     * As {@link #stage(Location, String)}; {@code purpose} says in the lease what is being published
+     * (a second publisher reads it in the {@link PublishConflictException}, e.g. to tell a duplicate of
+     * its own work from other work).
+     */
+    Staging stage(Location location, String commitObject, String purpose) throws IOException;
+
+    /**
+     * Takes the lease {@code name} on {@code location} for a run that writes there for a long time
+     * (e.g. {@code "run"} for a fine-tuning job's output), kept alive until closed. Throws
+     * {@link PublishConflictException} when another live run holds it. {@code run} names the run;
+     * a lease held under the same run name is taken over (a retry of a job whose earlier attempt
+     * died); null names this process.
+     */
+    Lease lease(Location location, String name, String purpose, String run) throws IOException;
+
+    /**
+     * Removes the set at {@code location} under its publish lease: its commit object first, so it
+     * disappears at once for readers.
+     */
     void deleteSet(Location location, String commitObject) throws IOException;
+
+    /** An exclusive claim on a location, renewed while it is held; closing gives it back. */
+    interface Lease extends AutoCloseable {
+        /** What the lease says about its holder (this run). */
+        LeaseRecord record();
+
+        /** Renews the lease now; throws {@link PublishConflictException} when another run holds it by now. */
+        void check() throws IOException;
+
+        /** Throws {@link PublishConflictException} when the lease was lost or may have expired; no request sent. */
+        void requireValid() throws PublishConflictException;
+
+        @Override
+        void close() throws IOException;
+    }
 
     /** A set being written: a local, initially empty directory, and the step that publishes it. */
     interface Staging extends AutoCloseable {

@@ -31,11 +31,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * file with the commit object removed first and renamed in last. {@code <owner>} names the process
  * (pid and start time), so the next process that opens the location can tell a leftover of a dead
  * run from work in progress: it deletes dead runs' staging directories and finishes their publishes.
+ *
+ * <p>One writer at a time: {@link #stage} and {@link #deleteSet} hold the location's publish lease, an
+ * OS lock on {@code .<name>.publish.lock} beside it ({@link FileLease}), from the start of staging
+ * until the set is in place; a dead publisher's journal is finished only under that lock. Readers
+ * that find no commit object while the lock is held wait for the publish (bounded).
  */
 public final class LocalStore implements ArtifactStore {
 
     private static final Logger LOG = Logger.getLogger(LocalStore.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final String PUBLISH_LEASE = "publish";
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Inside a publishing directory: the commit object and the set's files, so a later process can finish the publish. */
     static final String JOURNAL = ".publish.json";
@@ -46,6 +52,17 @@ public final class LocalStore implements ArtifactStore {
     private static final Pattern LEGACY_PREVIOUS = Pattern.compile("^\\.(.+)\\.staging-\\d+-previous$");
 
     record Journal(String commit, List<String> files, boolean replacesCommittedSet) {}
+
+    private final LeaseSettings leases;
+
+    public LocalStore() {
+        this(LeaseSettings.defaults());
+    }
+
+    /** A local store whose readers wait {@link LeaseSettings#readerWait()} for a publish under way. */
+    public LocalStore(LeaseSettings leases) {
+        this.leases = leases;
+    }
 
     @Override
     public Path fetchFile(Location location) throws IOException {
@@ -60,6 +77,7 @@ public final class LocalStore implements ArtifactStore {
     public Path fetchSet(Location location, String commitObject) throws IOException {
         Path dir = location.path();
         recoverLeftovers(dir.getParent());
+        awaitPublish(location, commitObject);
         if (!Files.isDirectory(dir)) {
             throw new ArtifactNotFoundException(Files.exists(dir) ? "'" + location + "' is a file, not a directory"
                     : "nothing at '" + location + "'");
@@ -69,6 +87,21 @@ public final class LocalStore implements ArtifactStore {
                     + ": nothing was published there, or a publish is under way");
         }
         return dir;
+    }
+
+    /** Waits (bounded) while the commit object is missing and a live publisher holds the lease. */
+    private void awaitPublish(Location location, String commitObject) throws IOException {
+        Path dir = location.path();
+        long deadline = System.nanoTime() + leases.readerWait().toNanos();
+        for (int attempt = 1; !Files.isRegularFile(dir.resolve(commitObject)) && FileLease.isHeld(dir, PUBLISH_LEASE); attempt++) {
+            if (System.nanoTime() > deadline) {
+                java.util.Optional<LeaseRecord> holder = FileLease.holder(dir, PUBLISH_LEASE);
+                throw new PublishConflictException("'" + location + "' is being published by "
+                        + holder.map(LeaseRecord::describe).orElse("another run") + " (waited " + leases.readerWait().toSeconds()
+                        + " s); try again when it has finished", holder.orElse(null));
+            }
+            S3Store.pause(attempt);
+        }
     }
 
     /** A hash of each file's name, size, modification time and inode: a publish renames new files in, so all change. */
@@ -117,16 +150,28 @@ public final class LocalStore implements ArtifactStore {
     }
 
     @Override
-    public Staging stage(Location location, String commitObject) throws IOException {
+    public Staging stage(Location location, String commitObject, String purpose) throws IOException {
         Path destination = location.path();
         if (Files.exists(destination) && !Files.isDirectory(destination)) {
             throw new StorageException("'" + location + "' is a file; name a directory for the output");
         }
         Path parent = destination.getParent();
         Files.createDirectories(parent);
-        recoverLeftovers(parent);
-        Path staging = Files.createDirectory(parent.resolve(siblingName(destination, "staging")));
-        return new LocalStaging(location, destination, staging, commitObject);
+        FileLease lease = FileLease.acquire(location, destination, PUBLISH_LEASE, purpose, null);
+        try {
+            recoverLeftovers(parent, destination);
+            Path staging = Files.createDirectory(parent.resolve(siblingName(destination, "staging")));
+            return new LocalStaging(location, destination, staging, commitObject, lease);
+        } catch (IOException | RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Lease lease(Location location, String name, String purpose, String run) throws IOException {
+        Files.createDirectories(location.path().getParent());
+        return FileLease.acquire(location, location.path(), name, purpose, run);
     }
 
     @Override
@@ -135,10 +180,15 @@ public final class LocalStore implements ArtifactStore {
         if (!Files.isDirectory(dir)) {
             return;
         }
-        // One rename makes the set disappear for readers; the files are deleted after.
-        Path deleting = dir.resolveSibling(siblingName(dir, "deleting"));
-        Files.move(dir, deleting, StandardCopyOption.ATOMIC_MOVE);
-        OwnedFiles.deleteTree(deleting);
+        try (FileLease lease = FileLease.acquire(location, dir, PUBLISH_LEASE, "delete", null)) {
+            if (!Files.isDirectory(dir)) {
+                return;
+            }
+            // One rename makes the set disappear for readers; the files are deleted after.
+            Path deleting = dir.resolveSibling(siblingName(dir, "deleting"));
+            Files.move(dir, deleting, StandardCopyOption.ATOMIC_MOVE);
+            OwnedFiles.deleteTree(deleting);
+        }
     }
 
     private static String siblingName(Path destination, String kind) {
@@ -152,13 +202,15 @@ public final class LocalStore implements ArtifactStore {
         private final Path destination;
         private final Path staging;
         private final String commitObject;
+        private final FileLease lease;
         private boolean committed;
 
-        LocalStaging(Location location, Path destination, Path staging, String commitObject) {
+        LocalStaging(Location location, Path destination, Path staging, String commitObject, FileLease lease) {
             this.location = location;
             this.destination = destination;
             this.staging = staging;
             this.commitObject = commitObject;
+            this.lease = lease;
         }
 
         @Override
@@ -178,12 +230,17 @@ public final class LocalStore implements ArtifactStore {
             Files.move(staging, publishing, StandardCopyOption.ATOMIC_MOVE);
             committed = true;
             rollForward(publishing, destination);
+            lease.close();
         }
 
         @Override
         public void close() throws IOException {
-            if (!committed) {
-                OwnedFiles.deleteTree(staging);
+            try {
+                if (!committed) {
+                    OwnedFiles.deleteTree(staging);
+                }
+            } finally {
+                lease.close();
             }
         }
     }
@@ -227,6 +284,16 @@ public final class LocalStore implements ArtifactStore {
 
     /** Finishes dead processes' publishes and deletes their staging and deleting directories in {@code dir}. */
     static void recoverLeftovers(Path dir) {
+        recoverLeftovers(dir, null);
+    }
+
+    /**
+     * As {@link #recoverLeftovers(Path)}; a dead publisher's work for a destination is finished or
+     * removed only under that destination's publish lease: the caller's own ({@code leased}, which it
+     * holds), or one taken here for the moment (skipped when a live writer holds it: that writer
+     * finishes it).
+     */
+    static void recoverLeftovers(Path dir, Path leased) {
         if (dir == null || !Files.isDirectory(dir)) {
             return;
         }
@@ -239,12 +306,21 @@ public final class LocalStore implements ArtifactStore {
                         continue;
                     }
                     Path destination = dir.resolve(leftover.group(1));
-                    if (leftover.group(2).equals("publishing") && Files.exists(entry.resolve(JOURNAL))) {
-                        LOG.infof("finishing the publish of %s that an earlier run left half done", destination);
-                        rollForward(entry, destination);
-                    } else {
-                        LOG.infof("removing %s, left by an earlier run that stopped", entry);
-                        OwnedFiles.deleteTree(entry);
+                    try (FileLease lease = destination.equals(leased) ? null
+                            : FileLease.tryAcquire(Location.of(destination), destination, PUBLISH_LEASE, "recovery", null)) {
+                        if (!destination.equals(leased) && lease == null) {
+                            continue;
+                        }
+                        if (!Files.isDirectory(entry)) {
+                            continue; // finished by another process meanwhile
+                        }
+                        if (leftover.group(2).equals("publishing") && Files.exists(entry.resolve(JOURNAL))) {
+                            LOG.infof("finishing the publish of %s that an earlier run left half done", destination);
+                            rollForward(entry, destination);
+                        } else {
+                            LOG.infof("removing %s, left by an earlier run that stopped", entry);
+                            OwnedFiles.deleteTree(entry);
+                        }
                     }
                 } else if (LEGACY_PREVIOUS.matcher(name).matches()) {
                     Matcher previous = LEGACY_PREVIOUS.matcher(name);

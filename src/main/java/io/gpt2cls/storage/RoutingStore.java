@@ -97,8 +97,13 @@ public final class RoutingStore implements ArtifactStore {
     }
 
     @Override
-    public Staging stage(Location location, String commitObject) {
-        return explained(location, "write", () -> route(location).stage(location, commitObject));
+    public Staging stage(Location location, String commitObject, String purpose) {
+        return explained(location, "write", () -> route(location).stage(location, commitObject, purpose));
+    }
+
+    @Override
+    public Lease lease(Location location, String name, String purpose, String run) {
+        return explained(location, "write", () -> route(location).lease(location, name, purpose, run));
     }
 
     @Override

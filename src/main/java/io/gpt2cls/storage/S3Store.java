@@ -11,6 +11,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +40,7 @@ import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkSystemSetting;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.sync.ResponseTransformer;
@@ -57,6 +61,8 @@ import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
@@ -70,14 +76,22 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * Sets under S3 prefixes, with the protocol of {@link ArtifactStore}: a set is the objects directly
  * under {@code s3://bucket/key/}; readers trust it only when its commit object is there.
  *
- * <p><b>Publishing</b> ({@link Staging#commit()}): list the prefix; if a set is committed there,
- * write the hidden marker {@code .<commit object>.replacing} and delete the old commit object
- * (readers now see nothing, never a mix); upload every other staged file (files of
- * {@link S3Settings#multipartThreshold()} bytes and more in parts, several at a time); upload the
- * commit object last; then delete the objects of the old set that the new one does not have, and
- * the marker. A publish that dies on the way leaves no commit object, so the set is absent until a
- * publish completes; the marker tells that later publish to remove the old set's leftovers. Unfinished
- * multipart uploads are aborted when possible.
+ * <p><b>Publishing</b> follows {@link ArtifactStore}'s protocol with S3's conditional writes.
+ * {@link #stage} creates {@code .publish.lease} under the prefix with {@code If-None-Match: *}; when
+ * it exists, the lease is read: a live one is a {@link PublishConflictException}, an expired one
+ * (not renewed for its time to live, by the server's {@code Date} and the lease's
+ * {@code Last-Modified}) or one of a dead process on this host is taken over with {@code If-Match}
+ * on its ETag, so one taker wins. The heartbeat renews it with {@code If-Match} too.
+ * {@link Staging#commit()} lists the prefix; if a set is committed there, it writes the marker
+ * {@code .<commit object>.replacing} and deletes the old commit object (readers now see "being
+ * published", never a mix); uploads every other staged file (files of
+ * {@link S3Settings#multipartThreshold()} bytes and more in parts, several at a time), each request
+ * only while the lease is surely held; renews the lease, and creates the commit object with
+ * {@code If-None-Match: *}; then deletes the objects of the old set that the new one does not have,
+ * the marker, and the lease ({@code If-Match}; where the server has no conditional delete, after
+ * reading that the lease is still this writer's). A publish that dies on the way leaves no commit
+ * object, so the set is absent until a publish completes; the marker tells that later publish to
+ * remove the old set's leftovers. Unfinished multipart uploads are aborted when possible.
  *
  * <p><b>Reading</b>: downloads stream into a local cache keyed by ETag ({@link ObjectCache}), so a
  * process never downloads the same object version twice. Each GET carries {@code If-Match} with
@@ -97,6 +111,9 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     private static final long MAX_PARTS = 10_000;
     /** {@code .<commit object>.replacing}: present while a committed set is being replaced. */
     private static final String REPLACING = ".replacing";
+    /** {@code .<name>.lease}: a lease object under the prefix it claims. */
+    private static final String LEASE = ".lease";
+    static final String PUBLISH_LEASE = "publish";
 
     private final S3Client s3;
     private final S3Settings settings;
@@ -106,9 +123,14 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     private final S3Errors errors;
     private final ObjectCache cache;
     private final ExecutorService transfers;
+    private final LeaseSettings leases;
+    /** Whether the server honours If-Match on DeleteObject (S3 does; S3Proxy 4.0 answers 501). */
+    private volatile boolean conditionalDeletes = true;
 
-    private S3Store(S3Client s3, S3Settings settings, boolean partChecksums, Optional<URI> endpointOverride, S3Errors errors) {
+    private S3Store(S3Client s3, S3Settings settings, LeaseSettings leases, boolean partChecksums, Optional<URI> endpointOverride,
+                    S3Errors errors) {
         this.s3 = s3;
+        this.leases = leases;
         this.settings = settings;
         this.partChecksums = partChecksums;
         this.endpointOverride = endpointOverride;
@@ -125,7 +147,12 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
 
     /** A store configured by {@code settings} and the standard AWS configuration (environment, system properties, ~/.aws). */
     public static S3Store create(S3Settings settings) {
-        return create(settings, builder -> { });
+        return create(settings, LeaseSettings.defaults(), builder -> { });
+    }
+
+    /** As {@link #create(S3Settings)}, with leases and reader waits as {@code leases} says. */
+    public static S3Store create(S3Settings settings, LeaseSettings leases) {
+        return create(settings, leases, builder -> { });
     }
 
     /**
@@ -133,6 +160,11 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
      * (tests: credentials, request interceptors).
      */
     static S3Store create(S3Settings settings, Consumer<S3ClientBuilder> customize) {
+        return create(settings, LeaseSettings.defaults(), customize);
+    }
+
+    /** As {@link #create(S3Settings, LeaseSettings)}, with {@code customize} applied to the client builder last. */
+    static S3Store create(S3Settings settings, LeaseSettings leases, Consumer<S3ClientBuilder> customize) {
         RequestChecksumCalculation checksums = requestChecksumCalculation();
         Optional<Region> region = configuredRegion(settings.endpoint().isPresent());
         boolean pathStyle = settings.pathStyle().orElse(settings.endpoint().isPresent());
@@ -154,7 +186,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 : override.isPresent() ? "AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL" : "AWS_REGION";
         LOG.debugf("S3 store: %s, path-style %s, checksums %s, cache %s", endpoint, pathStyle || override.isPresent(),
                 checksums, settings.cacheDir());
-        return new S3Store(client, settings, checksums == RequestChecksumCalculation.WHEN_SUPPORTED, override,
+        return new S3Store(client, settings, leases, checksums == RequestChecksumCalculation.WHEN_SUPPORTED, override,
                 new S3Errors(endpoint, endpointSetting, settings.maxAttempts()));
     }
 
@@ -239,6 +271,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
 
     @Override
     public Path fetchSet(Location location, String commitObject) throws IOException {
+        long deadline = System.nanoTime() + leases.readerWait().toNanos();
         for (int attempt = 1; ; attempt++) {
             SortedMap<String, String> etags = committedSet(location, commitObject);
             List<String> names = List.copyOf(etags.keySet());
@@ -253,11 +286,13 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 }
                 return cache.set(location.bucket(), location.key(), etags, files);
             } catch (ObjectChanged changed) {
-                if (attempt == 2) {
-                    throw new StorageException("the set at '" + location + "' changed twice while it was being downloaded"
-                            + " (another process is publishing or deleting it); try again when it has finished");
+                if (System.nanoTime() > deadline) {
+                    throw new PublishConflictException("the set at '" + location + "' kept changing while it was being"
+                            + " downloaded for " + leases.readerWait().toSeconds() + " s (another run is publishing or"
+                            + " deleting it); try again when it has finished", null);
                 }
-                LOG.infof("the set at %s changed while it was being downloaded; reading it again", location);
+                LOG.infof("the set at %s changed while it was being downloaded (attempt %d); reading it again", location, attempt);
+                pause(attempt);
             }
         }
     }
@@ -268,12 +303,28 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         return ObjectCache.version(committedSet(location, commitObject));
     }
 
-    /** The set's file names and ETags from one listing; a set without its commit object is not there. */
+    /**
+     * The set's file names and ETags from one listing; a set without its commit object is not there.
+     * While a live publish lease says a publish is under way, waits for it (bounded by
+     * {@link LeaseSettings#readerWait()}).
+     */
     private SortedMap<String, String> committedSet(Location location, String commitObject) throws IOException {
+        long deadline = System.nanoTime() + leases.readerWait().toNanos();
         Listing listing = list(location, Action.LIST);
-        if (!listing.files().containsKey(location.keyPrefix() + commitObject)) {
-            throw new ArtifactNotFoundException("'" + location + "' has no " + commitObject
-                    + ": nothing was published there, or a publish is under way");
+        for (int attempt = 1; !listing.files().containsKey(location.keyPrefix() + commitObject); attempt++) {
+            Optional<LeaseObject> publishing = listing.hidden().contains(leaseKey(location, PUBLISH_LEASE))
+                    ? readLease(location, PUBLISH_LEASE).filter(lease -> !lease.expired()) : Optional.empty();
+            if (publishing.isEmpty()) {
+                throw new ArtifactNotFoundException("'" + location + "' has no " + commitObject
+                        + ": nothing was published there" + (listing.files().isEmpty() ? "" : ", or a publish there died"
+                        + " before its end (the next publish repairs it)"));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new PublishConflictException("'" + location + "' is being published by " + publishing.get().record().describe()
+                        + " (waited " + leases.readerWait().toSeconds() + " s); try again when it has finished", publishing.get().record());
+            }
+            pause(attempt);
+            listing = list(location, Action.LIST);
         }
         SortedMap<String, String> etags = new TreeMap<>();
         listing.files().values().forEach(object -> etags.put(nameIn(location, object.key()), object.eTag()));
@@ -418,37 +469,53 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     // ---- writing --------------------------------------------------------------------------------
 
     @Override
-    public Staging stage(Location location, String commitObject) throws IOException {
+    public Staging stage(Location location, String commitObject, String purpose) throws IOException {
         try { // fail now, not after the work: a missing bucket, wrong credentials, an unreachable endpoint
             s3.listObjectsV2(b -> b.bucket(location.bucket()).prefix(location.keyPrefix()).maxKeys(1));
         } catch (SdkException e) {
             throw errors.translate(Action.LIST, location, e);
         }
-        return new S3Staging(location, commitObject, cache.newStagingDir());
+        S3Lease lease = acquire(location, PUBLISH_LEASE, purpose, null);
+        try {
+            return new S3Staging(location, commitObject, cache.newStagingDir(), lease);
+        } catch (IOException | RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Lease lease(Location location, String name, String purpose, String run) throws IOException {
+        return acquire(location, name, purpose, run);
     }
 
     @Override
     public void deleteSet(Location location, String commitObject) throws IOException {
-        Listing listing = list(location, Action.LIST);
-        String commitKey = location.keyPrefix() + commitObject;
-        if (listing.files().containsKey(commitKey)) {
-            deleteKeys(location, List.of(commitKey));
+        try (S3Lease lease = acquire(location, PUBLISH_LEASE, "delete", null)) {
+            Listing listing = list(location, Action.LIST);
+            String commitKey = location.keyPrefix() + commitObject;
+            if (listing.files().containsKey(commitKey)) {
+                deleteKeys(location, List.of(commitKey));
+            }
+            List<String> rest = new ArrayList<>(listing.hidden().stream().filter(key -> !key.endsWith(LEASE)).toList());
+            listing.files().keySet().stream().filter(key -> !key.equals(commitKey)).forEach(rest::add);
+            lease.requireValid();
+            deleteKeys(location, rest);
         }
-        List<String> rest = new ArrayList<>(listing.hidden());
-        listing.files().keySet().stream().filter(key -> !key.equals(commitKey)).forEach(rest::add);
-        deleteKeys(location, rest);
     }
 
     private final class S3Staging implements Staging {
         private final Location location;
         private final String commitObject;
         private final Path dir;
+        private final S3Lease lease;
         private boolean committed;
 
-        S3Staging(Location location, String commitObject, Path dir) {
+        S3Staging(Location location, String commitObject, Path dir, S3Lease lease) {
             this.location = location;
             this.commitObject = commitObject;
             this.dir = dir;
+            this.lease = lease;
         }
 
         @Override
@@ -462,6 +529,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             if (!names.contains(commitObject)) {
                 throw new IllegalStateException("the set staged for " + location + " has no " + commitObject);
             }
+            lease.check();
             Listing before = list(location, Action.LIST);
             String commitKey = location.keyPrefix() + commitObject;
             String markerKey = location.keyPrefix() + "." + commitObject + REPLACING;
@@ -470,29 +538,40 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             boolean replacing = before.files().containsKey(commitKey) || before.hidden().contains(markerKey);
             if (before.files().containsKey(commitKey)) {
                 putMarker(location.resolve("." + commitObject + REPLACING));
+                lease.requireValid();
                 deleteKeys(location, List.of(commitKey)); // from here on readers see no set, never a mix
             }
-            upload(names.stream().filter(name -> !name.equals(commitObject)).toList());
-            upload(List.of(commitObject));
+            upload(names.stream().filter(name -> !name.equals(commitObject)).toList(), false);
+            lease.check();
+            upload(List.of(commitObject), true);
             committed = true;
             if (replacing) {
                 Set<String> current = new TreeSet<>(names);
                 List<String> stale = new ArrayList<>(before.files().keySet().stream()
                         .filter(key -> !current.contains(nameIn(location, key))).toList());
                 stale.add(markerKey);
+                lease.requireValid();
                 deleteKeys(location, stale);
             }
             LOG.debugf("published %s (%d files)", location, names.size());
-            OwnedFiles.deleteTree(dir);
+            close();
         }
 
         @Override
         public void close() throws IOException {
-            OwnedFiles.deleteTree(dir);
+            try {
+                OwnedFiles.deleteTree(dir);
+            } finally {
+                lease.close();
+            }
         }
 
-        /** Uploads the staged files: small ones whole, large ones in parts; all of it several requests at a time. */
-        private void upload(List<String> names) throws IOException {
+        /**
+         * Uploads the staged files: small ones whole, large ones in parts; all of it several requests
+         * at a time, each only while the lease is surely held. {@code create}: only where nothing is
+         * ({@code If-None-Match: *}), for the commit object.
+         */
+        private void upload(List<String> names, boolean create) throws IOException {
             List<Callable<Void>> requests = new ArrayList<>();
             List<MultipartUpload> multiparts = new ArrayList<>();
             try {
@@ -502,17 +581,19 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                     long size = Files.size(file);
                     if (size < settings.multipartThreshold()) {
                         requests.add(() -> {
-                            putObject(target, file);
+                            lease.requireValid();
+                            putObject(target, file, create);
                             return null;
                         });
                     } else {
-                        MultipartUpload upload = new MultipartUpload(target, file, size);
+                        MultipartUpload upload = new MultipartUpload(target, file, size, lease, create);
                         multiparts.add(upload);
                         requests.addAll(upload.parts());
                     }
                 }
                 runAll(requests);
                 for (MultipartUpload upload : multiparts) {
+                    lease.requireValid();
                     upload.complete();
                 }
             } catch (IOException | RuntimeException e) {
@@ -530,12 +611,22 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         }
     }
 
-    private void putObject(Location target, Path file) {
+    private void putObject(Location target, Path file, boolean create) {
         try {
-            s3.putObject(b -> b.bucket(target.bucket()).key(target.key()), RequestBody.fromFile(file));
+            s3.putObject(b -> b.bucket(target.bucket()).key(target.key()).ifNoneMatch(create ? "*" : null), RequestBody.fromFile(file));
+        } catch (S3Exception e) {
+            throw create && e.statusCode() == 412 ? committedMeanwhile(target, e) : errors.translate(Action.WRITE, target, e);
         } catch (SdkException e) {
             throw errors.translate(Action.WRITE, target, e);
         }
+    }
+
+    /** The commit object appeared while this writer held the lease: its lease was taken over, and the other run committed. */
+    private PublishConflictException committedMeanwhile(Location target, Throwable cause) {
+        PublishConflictException conflict = new PublishConflictException(target + " was committed by another run while this one"
+                + " was publishing (its lease had expired and was taken over); this run's set was not committed", null);
+        conflict.initCause(cause);
+        return conflict;
     }
 
     /** One file uploaded in parts; nothing is visible under its key until {@link #complete()}. */
@@ -546,21 +637,25 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         private final long partSize;
         private final String uploadId;
         private final CompletedPart[] completed;
+        private final S3Lease lease;
+        private final boolean create;
         private boolean done;
 
-        MultipartUpload(Location target, Path file, long size) {
+        MultipartUpload(Location target, Path file, long size, S3Lease lease, boolean create) {
+            this.lease = lease;
+            this.create = create;
             this.target = target;
             this.file = file;
             this.size = size;
             this.partSize = Math.max(settings.partSize(), (size + MAX_PARTS - 1) / MAX_PARTS);
             this.completed = new CompletedPart[(int) Math.max(1, (size + partSize - 1) / partSize)];
-            CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder()
+            CreateMultipartUploadRequest.Builder request = CreateMultipartUploadRequest.builder()
                     .bucket(target.bucket()).key(target.key());
             if (partChecksums) {
-                create.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+                request.checksumAlgorithm(ChecksumAlgorithm.CRC32);
             }
             try {
-                this.uploadId = s3.createMultipartUpload(create.build()).uploadId();
+                this.uploadId = s3.createMultipartUpload(request.build()).uploadId();
             } catch (SdkException e) {
                 throw errors.translate(Action.WRITE, target, e);
             }
@@ -578,7 +673,8 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             return parts;
         }
 
-        private void uploadPart(int index) {
+        private void uploadPart(int index) throws PublishConflictException {
+            lease.requireValid();
             long offset = index * partSize;
             long length = Math.min(partSize, size - offset);
             UploadPartRequest.Builder request = UploadPartRequest.builder().bucket(target.bucket()).key(target.key())
@@ -599,8 +695,10 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         void complete() {
             try {
                 s3.completeMultipartUpload(b -> b.bucket(target.bucket()).key(target.key()).uploadId(uploadId)
-                        .multipartUpload(m -> m.parts(completed)));
+                        .ifNoneMatch(create ? "*" : null).multipartUpload(m -> m.parts(completed)));
                 done = true;
+            } catch (S3Exception e) {
+                throw create && e.statusCode() == 412 ? committedMeanwhile(target, e) : errors.translate(Action.WRITE, target, e);
             } catch (SdkException e) {
                 throw errors.translate(Action.WRITE, target, e);
             }
@@ -616,6 +714,167 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 LOG.warnf("could not abort the unfinished multipart upload of %s (%s); its parts stay billed until a bucket"
                         + " lifecycle rule (AbortIncompleteMultipartUpload) removes them", target, e.getMessage());
             }
+        }
+    }
+
+    // ---- leases ---------------------------------------------------------------------------------
+
+    private static String leaseKey(Location location, String name) {
+        return location.keyPrefix() + "." + name + LEASE;
+    }
+
+    /**
+     * A lease object as read: what it says, its ETag (for a compare-and-swap), and whether it expired:
+     * not renewed for its time to live, measured on the server's clock ({@code Date} against
+     * {@code Last-Modified}), so the clocks of writers on other machines do not matter.
+     */
+    private record LeaseObject(LeaseRecord record, String etag, boolean expired) {}
+
+    private Optional<LeaseObject> readLease(Location location, String name) throws IOException {
+        String key = leaseKey(location, name);
+        ResponseBytes<GetObjectResponse> object;
+        try {
+            object = s3.getObjectAsBytes(b -> b.bucket(location.bucket()).key(key));
+        } catch (NoSuchKeyException gone) {
+            return Optional.empty();
+        } catch (SdkException e) {
+            throw errors.translate(Action.READ, location.resolve("." + name + LEASE), e);
+        }
+        LeaseRecord record;
+        try {
+            record = LeaseRecord.parse(object.asByteArray());
+        } catch (IOException unreadable) { // not one of ours, or cut short: treat it as expired, whoever wrote it
+            LOG.warnf("the lease object s3://%s/%s is unreadable (%s); taking it over", location.bucket(), key, unreadable.getMessage());
+            return Optional.of(new LeaseObject(new LeaseRecord("unknown", null, null, 0, 0, "", "unknown", 0), object.response().eTag(), true));
+        }
+        Instant serverNow = object.response().sdkHttpResponse().firstMatchingHeader("Date")
+                .map(date -> Instant.from(DateTimeFormatter.RFC_1123_DATE_TIME.parse(date))).orElse(Instant.now());
+        Instant renewed = object.response().lastModified();
+        boolean expired = renewed != null && Duration.between(renewed, serverNow).getSeconds() > record.ttlSeconds();
+        return Optional.of(new LeaseObject(record, object.response().eTag(), expired));
+    }
+
+    /**
+     * Takes the lease: creates it if absent; takes it over (compare-and-swap on its ETag) when it
+     * expired, its holder died on this host, or it is held under the same explicit run name.
+     */
+    private S3Lease acquire(Location location, String name, String purpose, String run) throws IOException {
+        LeaseRecord mine = LeaseRecord.mine(run, purpose, leases.ttl());
+        Location lease = location.resolve("." + name + LEASE);
+        Optional<LeaseObject> held = Optional.empty();
+        for (int attempt = 1; attempt <= 5; attempt++) {
+            Optional<String> etag = held.isEmpty() ? putLease(lease, mine, null) : putLease(lease, mine, held.get().etag());
+            if (etag.isPresent()) {
+                held.ifPresent(previous -> LOG.infof("took over the lease on %s from %s (%s)", location, previous.record().describe(),
+                        previous.expired() ? "it expired" : previous.record().holderGone() ? "its process is gone" : "same run"));
+                S3Lease taken = new S3Lease(location, name, lease, mine, etag.get());
+                taken.keepAlive();
+                return taken;
+            }
+            held = readLease(location, name);
+            if (held.isPresent() && held.get().record().token().equals(mine.token())) { // a retried request had succeeded
+                S3Lease taken = new S3Lease(location, name, lease, mine, held.get().etag());
+                taken.keepAlive();
+                return taken;
+            }
+            if (held.isPresent() && !held.get().expired() && !held.get().record().holderGone()
+                    && !(run != null && run.equals(held.get().record().run()))) {
+                LeaseRecord holder = held.get().record();
+                throw new PublishConflictException(location + " is held by " + holder.describe() + " (lease " + lease.name()
+                        + "; it ends when that run finishes, or " + holder.ttlSeconds() + " s after it stops renewing it if it"
+                        + " died); nothing was written. Try again later, or write somewhere else", holder);
+            }
+        }
+        throw new PublishConflictException("could not take the lease on " + location + ": other runs kept taking and giving it"
+                + " back; try again", null);
+    }
+
+    /** Creates the lease object ({@code ifMatch} null: only if absent) or swaps it; the new ETag, or empty when another run won. */
+    private Optional<String> putLease(Location lease, LeaseRecord record, String ifMatch) {
+        try {
+            return Optional.of(s3.putObject(b -> b.bucket(lease.bucket()).key(lease.key()).contentType("application/json")
+                    .ifNoneMatch(ifMatch == null ? "*" : null).ifMatch(ifMatch), RequestBody.fromBytes(record.toJson())).eTag());
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412 || e.statusCode() == 404 || e.statusCode() == 409) { // 409: a concurrent conditional write
+                return Optional.empty();
+            }
+            throw errors.translate(Action.WRITE, lease, e);
+        } catch (SdkException e) {
+            throw errors.translate(Action.WRITE, lease, e);
+        }
+    }
+
+    private final class S3Lease extends HeldLease {
+        private final String name;
+        private final Location object;
+        private volatile String etag;
+
+        S3Lease(Location location, String name, Location object, LeaseRecord record, String etag) {
+            super(location, record, leases.ttl());
+            this.name = name;
+            this.object = object;
+            this.etag = etag;
+        }
+
+        @Override
+        void renew() throws IOException {
+            Optional<String> renewed = putLease(object, record, etag);
+            if (renewed.isEmpty()) {
+                Optional<LeaseObject> now = readLease(location, name);
+                if (now.isPresent() && now.get().record().token().equals(record.token())) { // a retried request had succeeded
+                    etag = now.get().etag();
+                    return;
+                }
+                throw new PublishConflictException("lost the lease on " + location + ": it expired and "
+                        + now.map(l -> l.record().describe()).orElse("another run") + " took it over; stopped writing there",
+                        now.map(LeaseObject::record).orElse(null));
+            }
+            etag = renewed.get();
+        }
+
+        @Override
+        void release() {
+            try {
+                if (conditionalDeletes) {
+                    try {
+                        s3.deleteObject(b -> b.bucket(object.bucket()).key(object.key()).ifMatch(etag));
+                        return;
+                    } catch (S3Exception e) {
+                        if (e.statusCode() == 412 || e.statusCode() == 404) {
+                            return; // taken over meanwhile: it is not ours to delete
+                        }
+                        if (e.statusCode() != 501) {
+                            throw e;
+                        }
+                        conditionalDeletes = false;
+                        LOG.debugf("the S3 endpoint has no conditional DeleteObject; releasing leases after checking their ETag");
+                    }
+                }
+                String current = s3.headObject(b -> b.bucket(object.bucket()).key(object.key())).eTag();
+                if (current.equals(etag)) {
+                    s3.deleteObject(b -> b.bucket(object.bucket()).key(object.key()));
+                }
+            } catch (NoSuchKeyException gone) {
+                // released already
+            } catch (S3Exception e) {
+                if (e.statusCode() != 404) {
+                    LOG.warnf("could not release the lease %s (%s); it expires %d s after its last renewal", object,
+                            e.getMessage(), record.ttlSeconds());
+                }
+            } catch (SdkException e) {
+                LOG.warnf("could not release the lease %s (%s); it expires %d s after its last renewal", object,
+                        e.getMessage(), record.ttlSeconds());
+            }
+        }
+    }
+
+    /** Waits a little longer at each attempt (0.1 s, 0.2 s, ... up to 2 s) while another run publishes. */
+    static void pause(int attempt) throws InterruptedIOException {
+        try {
+            Thread.sleep(Math.min(2000, 100L << Math.min(attempt - 1, 5)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for a publish to finish");
         }
     }
 
