@@ -81,6 +81,13 @@ public interface ArtifactStore {
     default void release(Path fetchedSet) throws IOException {
     }
 
+    /**
+     * Which version of the single file at {@code location} is there now, without downloading it (S3:
+     * its ETag; local: a hash of its size, modification time and inode): what a handler that must run
+     * once per input names its work after. Throws {@link ArtifactNotFoundException} when it is missing.
+     */
+    String fileVersion(Location location) throws IOException;
+
     /** Whether a committed set exists at {@code location}. */
     boolean exists(Location location, String commitObject) throws IOException;
 

@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jboss.logging.Logger;
 
@@ -25,6 +27,12 @@ abstract class HeldLease implements ArtifactStore.Lease {
         thread.setDaemon(true);
         return thread;
     });
+    /** Renewals run here, each on its own thread: one that hangs on the network must not hold up the others. */
+    private static final ExecutorService RENEWALS = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "lease-renewal");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     /** The tokens of the leases this process holds now. */
     private static final Set<String> HELD_HERE = ConcurrentHashMap.newKeySet();
@@ -36,6 +44,7 @@ abstract class HeldLease implements ArtifactStore.Lease {
     private volatile long renewedAt = System.nanoTime();
     private volatile PublishConflictException lost;
     private ScheduledFuture<?> heartbeat;
+    private final AtomicBoolean renewing = new AtomicBoolean();
     private boolean closed;
 
     HeldLease(Location location, LeaseRecord record, Duration ttl) {
@@ -45,7 +54,20 @@ abstract class HeldLease implements ArtifactStore.Lease {
         HELD_HERE.add(record.token());
     }
 
-    /** Whether this process holds the lease with this token (else a lease naming this process is a leftover). */
+    /**
+     * Says that this process is taking the lease with this token: from before its first request, so
+     * that no other thread here mistakes it, half taken, for a leftover ({@link #isHeldHere}).
+     */
+    static void taking(String token) {
+        HELD_HERE.add(token);
+    }
+
+    /** Says that taking the lease with this token failed. */
+    static void notTaken(String token) {
+        HELD_HERE.remove(token);
+    }
+
+    /** Whether this process holds (or is taking) the lease with this token; else a lease naming this process is a leftover. */
     static boolean isHeldHere(String token) {
         return HELD_HERE.contains(token);
     }
@@ -53,7 +75,17 @@ abstract class HeldLease implements ArtifactStore.Lease {
     /** Starts the heartbeat; stores whose leases cannot expire (the local store's OS locks) do not call it. */
     final void keepAlive() {
         long period = Math.max(1, ttlNanos / 3);
-        heartbeat = HEARTBEAT.scheduleWithFixedDelay(this::beat, period, period, TimeUnit.NANOSECONDS);
+        heartbeat = HEARTBEAT.scheduleWithFixedDelay(() -> {
+            if (renewing.compareAndSet(false, true)) { // the previous renewal has returned
+                RENEWALS.execute(() -> {
+                    try {
+                        beat();
+                    } finally {
+                        renewing.set(false);
+                    }
+                });
+            }
+        }, period, period, TimeUnit.NANOSECONDS);
     }
 
     @Override

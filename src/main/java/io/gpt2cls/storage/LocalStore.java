@@ -55,6 +55,12 @@ public final class LocalStore implements ArtifactStore {
 
     private final LeaseSettings leases;
 
+    /** The steps of a local publish, announced to {@link #steps} (tests pause or stop a publisher at each). */
+    enum Step { STAGED, JOURNALED, OLD_COMMIT_REMOVED, FILES_MOVED }
+
+    /** Told each step a publish of this process reaches; tests only. */
+    static volatile java.util.function.Consumer<Step> steps = step -> { };
+
     public LocalStore() {
         this(LeaseSettings.defaults());
     }
@@ -102,6 +108,14 @@ public final class LocalStore implements ArtifactStore {
             }
             S3Store.pause(attempt);
         }
+    }
+
+    @Override
+    public String fileVersion(Location location) throws IOException {
+        Path file = fetchFile(location);
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        return ObjectCache.sha256(attributes.size() + "\0" + attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS) + "\0"
+                + attributes.fileKey()).substring(0, ObjectCache.VERSION_CHARS);
     }
 
     /** A hash of each file's name, size, modification time and inode: a publish renames new files in, so all change. */
@@ -161,6 +175,7 @@ public final class LocalStore implements ArtifactStore {
         try {
             recoverLeftovers(parent, destination);
             Path staging = Files.createDirectory(parent.resolve(siblingName(destination, "staging")));
+            steps.accept(Step.STAGED);
             return new LocalStaging(location, destination, staging, commitObject, lease);
         } catch (IOException | RuntimeException e) {
             lease.close();
@@ -229,6 +244,7 @@ public final class LocalStore implements ArtifactStore {
             Path publishing = destination.resolveSibling(siblingName(destination, "publishing"));
             Files.move(staging, publishing, StandardCopyOption.ATOMIC_MOVE);
             committed = true;
+            steps.accept(Step.JOURNALED);
             rollForward(publishing, destination);
             lease.close();
         }
@@ -263,21 +279,23 @@ public final class LocalStore implements ArtifactStore {
         Path commit = publishing.resolve(journal.commit());
         if (Files.exists(commit)) { // the commit object has not moved yet: the old set must vanish before it is changed
             Files.deleteIfExists(destination.resolve(journal.commit()));
+            steps.accept(Step.OLD_COMMIT_REMOVED);
             for (String file : journal.files()) {
                 Path source = publishing.resolve(file);
                 if (!file.equals(journal.commit()) && Files.exists(source)) {
                     Files.move(source, destination.resolve(file), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 }
             }
-            Files.move(commit, destination.resolve(journal.commit()), StandardCopyOption.ATOMIC_MOVE);
-        }
-        if (journal.replacesCommittedSet()) {
-            Set<String> current = new TreeSet<>(journal.files());
-            for (String stale : setFiles(destination)) {
-                if (!current.contains(stale)) {
-                    Files.deleteIfExists(destination.resolve(stale));
+            if (journal.replacesCommittedSet()) { // before the commit: the new set must not show the old one's other files
+                Set<String> current = new TreeSet<>(journal.files());
+                for (String stale : setFiles(destination)) {
+                    if (!current.contains(stale)) {
+                        Files.deleteIfExists(destination.resolve(stale));
+                    }
                 }
             }
+            steps.accept(Step.FILES_MOVED);
+            Files.move(commit, destination.resolve(journal.commit()), StandardCopyOption.ATOMIC_MOVE);
         }
         OwnedFiles.deleteTree(publishing);
     }

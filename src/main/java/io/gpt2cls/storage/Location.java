@@ -49,6 +49,13 @@ public final class Location {
             if (key.contains("//")) {
                 throw new StorageException("location '" + location + "' has an empty path segment ('//')");
             }
+            for (String segment : key.split("/")) {
+                if (segment.equals(".") || segment.equals("..")) {
+                    // S3 keeps "a/../b" as a key of its own, but every other tool (the CLI, sync, a file system) reads it as b
+                    throw new StorageException("location '" + location + "' has a '" + segment + "' path segment; S3 keys with"
+                            + " '.' or '..' segments are refused (they mean another object to most tools); write the key without them");
+                }
+            }
             return new Location(Scheme.S3, bucket, key, null, "s3://" + bucket + (key.isEmpty() ? "" : "/" + key));
         }
         if (trimmed.startsWith("file:")) {

@@ -82,6 +82,11 @@ public final class RoutingStore implements ArtifactStore {
     }
 
     @Override
+    public String fileVersion(Location location) {
+        return explained(location, "read", () -> route(location).fileVersion(location));
+    }
+
+    @Override
     public boolean exists(Location location, String commitObject) {
         return explained(location, "read", () -> route(location).exists(location, commitObject));
     }

@@ -86,9 +86,11 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * {@code .<commit object>.replacing} and deletes the old commit object (readers now see "being
  * published", never a mix); uploads every other staged file (files of
  * {@link S3Settings#multipartThreshold()} bytes and more in parts, several at a time), each request
- * only while the lease is surely held; renews the lease, and creates the commit object with
- * {@code If-None-Match: *}; then deletes the objects of the old set that the new one does not have,
- * the marker, and the lease ({@code If-Match}; where the server has no conditional delete, after
+ * only while the lease is surely held and each a compare-and-swap against the listing taken under
+ * the lease ({@code If-Match} on the ETag of the file it replaces, {@code If-None-Match: *} for a new
+ * name), so a writer frozen past its lease cannot overwrite the files of the run that took it over;
+ * deletes the objects of the old set that the new one does not have; renews the lease, and creates
+ * the commit object with {@code If-None-Match: *}; then deletes the marker and the lease ({@code If-Match}; where the server has no conditional delete, after
  * reading that the lease is still this writer's). A publish that dies on the way leaves no commit
  * object, so the set is absent until a publish completes; the marker tells that later publish to
  * remove the old set's leftovers. Unfinished multipart uploads are aborted when possible.
@@ -313,7 +315,8 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         Listing listing = list(location, Action.LIST);
         for (int attempt = 1; !listing.files().containsKey(location.keyPrefix() + commitObject); attempt++) {
             Optional<LeaseObject> publishing = listing.hidden().contains(leaseKey(location, PUBLISH_LEASE))
-                    ? readLease(location, PUBLISH_LEASE).filter(lease -> !lease.expired()) : Optional.empty();
+                    ? readLease(location, PUBLISH_LEASE).filter(lease -> !lease.expired() && !lease.record().holderGone())
+                    : Optional.empty();
             if (publishing.isEmpty()) {
                 throw new ArtifactNotFoundException("'" + location + "' has no " + commitObject
                         + ": nothing was published there" + (listing.files().isEmpty() ? "" : ", or a publish there died"
@@ -329,6 +332,11 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         SortedMap<String, String> etags = new TreeMap<>();
         listing.files().values().forEach(object -> etags.put(nameIn(location, object.key()), object.eTag()));
         return etags;
+    }
+
+    @Override
+    public String fileVersion(Location location) throws IOException {
+        return find(location, location).orElseThrow(() -> notFound(location)).eTag();
     }
 
     @Override
@@ -385,6 +393,9 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
 
     /** Downloads one object version into the cache (once per ETag), refusing any other version. */
     private Path download(Location object, String etag) throws IOException {
+        if (etag == null) { // listed while it was being written (S3Proxy's file system backend)
+            throw new ObjectChanged(object);
+        }
         Path target = cache.object(object.bucket(), object.key(), etag, object.name());
         if (Files.isRegularFile(target)) {
             return target;
@@ -541,17 +552,28 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 lease.requireValid();
                 deleteKeys(location, List.of(commitKey)); // from here on readers see no set, never a mix
             }
-            upload(names.stream().filter(name -> !name.equals(commitObject)).toList(), false);
-            lease.check();
-            upload(List.of(commitObject), true);
-            committed = true;
-            if (replacing) {
+            // Each write is a compare-and-swap against what this writer listed under its lease, so a writer
+            // frozen past its lease cannot overwrite a file of the run that took the lease over.
+            Map<String, String> listed = new TreeMap<>();
+            before.files().forEach((key, object) -> listed.put(nameIn(location, key), object.eTag()));
+            listed.remove(commitObject);
+            upload(names.stream().filter(name -> !name.equals(commitObject)).toList(), listed);
+            if (replacing) { // before the commit: readers of the new set must not list the old one's other files
                 Set<String> current = new TreeSet<>(names);
-                List<String> stale = new ArrayList<>(before.files().keySet().stream()
-                        .filter(key -> !current.contains(nameIn(location, key))).toList());
-                stale.add(markerKey);
+                List<String> stale = before.files().keySet().stream().filter(key -> !current.contains(nameIn(location, key))).toList();
                 lease.requireValid();
                 deleteKeys(location, stale);
+            }
+            lease.check();
+            upload(List.of(commitObject), Map.of());
+            committed = true;
+            if (replacing) {
+                try {
+                    lease.requireValid();
+                    deleteKeys(location, List.of(markerKey));
+                } catch (PublishConflictException lost) { // committed; the marker is the next writer's business now
+                    LOG.warnf("published %s, but left its marker: %s", location, lost.getMessage());
+                }
             }
             LOG.debugf("published %s (%d files)", location, names.size());
             close();
@@ -568,10 +590,11 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
 
         /**
          * Uploads the staged files: small ones whole, large ones in parts; all of it several requests
-         * at a time, each only while the lease is surely held. {@code create}: only where nothing is
-         * ({@code If-None-Match: *}), for the commit object.
+         * at a time, each only while the lease is surely held. A name in {@code listed} replaces only
+         * that version ({@code If-Match} on its ETag), any other name is created only where nothing is
+         * ({@code If-None-Match: *}).
          */
-        private void upload(List<String> names, boolean create) throws IOException {
+        private void upload(List<String> names, Map<String, String> listed) throws IOException {
             List<Callable<Void>> requests = new ArrayList<>();
             List<MultipartUpload> multiparts = new ArrayList<>();
             try {
@@ -582,11 +605,11 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                     if (size < settings.multipartThreshold()) {
                         requests.add(() -> {
                             lease.requireValid();
-                            putObject(target, file, create);
+                            putObject(target, file, listed.get(name));
                             return null;
                         });
                     } else {
-                        MultipartUpload upload = new MultipartUpload(target, file, size, lease, create);
+                        MultipartUpload upload = new MultipartUpload(target, file, size, lease, listed.get(name));
                         multiparts.add(upload);
                         requests.addAll(upload.parts());
                     }
@@ -611,20 +634,22 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         }
     }
 
-    private void putObject(Location target, Path file, boolean create) {
+    /** Writes {@code file} at {@code target}: replacing only version {@code replacedEtag}, or only where nothing is when null. */
+    private void putObject(Location target, Path file, String replacedEtag) {
         try {
-            s3.putObject(b -> b.bucket(target.bucket()).key(target.key()).ifNoneMatch(create ? "*" : null), RequestBody.fromFile(file));
+            s3.putObject(b -> b.bucket(target.bucket()).key(target.key()).ifMatch(replacedEtag)
+                    .ifNoneMatch(replacedEtag == null ? "*" : null), RequestBody.fromFile(file));
         } catch (S3Exception e) {
-            throw create && e.statusCode() == 412 ? committedMeanwhile(target, e) : errors.translate(Action.WRITE, target, e);
+            throw e.statusCode() == 412 || e.statusCode() == 404 ? changedMeanwhile(target, e) : errors.translate(Action.WRITE, target, e);
         } catch (SdkException e) {
             throw errors.translate(Action.WRITE, target, e);
         }
     }
 
-    /** The commit object appeared while this writer held the lease: its lease was taken over, and the other run committed. */
-    private PublishConflictException committedMeanwhile(Location target, Throwable cause) {
-        PublishConflictException conflict = new PublishConflictException(target + " was committed by another run while this one"
-                + " was publishing (its lease had expired and was taken over); this run's set was not committed", null);
+    /** An object changed while this writer held the lease: its lease was taken over, and another run wrote there. */
+    private PublishConflictException changedMeanwhile(Location target, Throwable cause) {
+        PublishConflictException conflict = new PublishConflictException(target + " was written by another run while this one"
+                + " was publishing (this run's lease had expired and was taken over); this run stopped and committed nothing", null);
         conflict.initCause(cause);
         return conflict;
     }
@@ -638,12 +663,13 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         private final String uploadId;
         private final CompletedPart[] completed;
         private final S3Lease lease;
-        private final boolean create;
+        /** The version this upload replaces ({@code If-Match}), or null: only where nothing is ({@code If-None-Match: *}). */
+        private final String replacedEtag;
         private boolean done;
 
-        MultipartUpload(Location target, Path file, long size, S3Lease lease, boolean create) {
+        MultipartUpload(Location target, Path file, long size, S3Lease lease, String replacedEtag) {
             this.lease = lease;
-            this.create = create;
+            this.replacedEtag = replacedEtag;
             this.target = target;
             this.file = file;
             this.size = size;
@@ -695,10 +721,11 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         void complete() {
             try {
                 s3.completeMultipartUpload(b -> b.bucket(target.bucket()).key(target.key()).uploadId(uploadId)
-                        .ifNoneMatch(create ? "*" : null).multipartUpload(m -> m.parts(completed)));
+                        .ifMatch(replacedEtag).ifNoneMatch(replacedEtag == null ? "*" : null).multipartUpload(m -> m.parts(completed)));
                 done = true;
             } catch (S3Exception e) {
-                throw create && e.statusCode() == 412 ? committedMeanwhile(target, e) : errors.translate(Action.WRITE, target, e);
+                throw e.statusCode() == 412 || e.statusCode() == 404 ? changedMeanwhile(target, e)
+                        : errors.translate(Action.WRITE, target, e);
             } catch (SdkException e) {
                 throw errors.translate(Action.WRITE, target, e);
             }
@@ -760,19 +787,27 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
      */
     private S3Lease acquire(Location location, String name, String purpose, String run) throws IOException {
         LeaseRecord mine = LeaseRecord.mine(run, purpose, leases.ttl());
+        HeldLease.taking(mine.token());
+        try {
+            return take(location, name, run, mine);
+        } catch (IOException | RuntimeException e) {
+            HeldLease.notTaken(mine.token());
+            throw e;
+        }
+    }
+
+    private S3Lease take(Location location, String name, String run, LeaseRecord mine) throws IOException {
         Location lease = location.resolve("." + name + LEASE);
         Optional<LeaseObject> held = Optional.empty();
         for (int attempt = 1; attempt <= 5; attempt++) {
-            Optional<String> etag = held.isEmpty() ? putLease(lease, mine, null) : putLease(lease, mine, held.get().etag());
-            if (etag.isPresent()) {
-                held.ifPresent(previous -> LOG.infof("took over the lease on %s from %s (%s)", location, previous.record().describe(),
-                        previous.expired() ? "it expired" : previous.record().holderGone() ? "its process is gone" : "same run"));
-                S3Lease taken = new S3Lease(location, name, lease, mine, etag.get());
-                taken.keepAlive();
-                return taken;
-            }
+            Optional<LeaseObject> previous = held;
+            putLease(lease, mine, previous.map(LeaseObject::etag).orElse(null));
+            // Read back whether this run's write is the one that stands: the answer to the write may be lost (and the
+            // retry refused), and a server without atomic conditional writes may let two writers through.
             held = readLease(location, name);
-            if (held.isPresent() && held.get().record().token().equals(mine.token())) { // a retried request had succeeded
+            if (held.isPresent() && held.get().record().token().equals(mine.token())) {
+                previous.ifPresent(taken -> LOG.infof("took over the lease on %s from %s (%s)", location, taken.record().describe(),
+                        taken.expired() ? "it expired" : taken.record().holderGone() ? "its process is gone" : "same run"));
                 S3Lease taken = new S3Lease(location, name, lease, mine, held.get().etag());
                 taken.keepAlive();
                 return taken;

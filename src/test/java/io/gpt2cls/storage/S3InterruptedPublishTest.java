@@ -74,7 +74,7 @@ class S3InterruptedPublishTest {
             server.restart();
             assertFalse(store.exists(model, COMMIT), "no commit object: the set is absent, neither old nor half new");
             ArtifactNotFoundException absent = assertThrows(ArtifactNotFoundException.class, () -> store.fetchSet(model, COMMIT));
-            assertTrue(absent.getMessage().contains("a publish is under way"), absent.getMessage());
+            assertTrue(absent.getMessage().contains("a publish there died before its end"), absent.getMessage());
             assertEquals(3, Files.size(serverFile(server, model.resolve("model.safetensors"))),
                     "the unfinished upload did not replace the old weights' object");
 

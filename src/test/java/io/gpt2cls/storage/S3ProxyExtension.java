@@ -13,8 +13,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p>{@link #shared()} starts one server for every class of the test run that asks for it (a start
  * costs a few seconds) and stops it at the end of the run; {@link #ownServer()} starts one for this
- * class only, for tests that kill and restart it. Either also sets the SDK's checksum setting that
- * S3Proxy needs ({@link S3ProxyServer#useWhenRequiredChecksums()}).
+ * class only, for tests that kill and restart it.
  */
 public final class S3ProxyExtension implements BeforeAllCallback {
 
@@ -44,7 +43,6 @@ public final class S3ProxyExtension implements BeforeAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        S3ProxyServer.useWhenRequiredChecksums();
         ExtensionContext.Store store = (shared ? context.getRoot() : context).getStore(NAMESPACE);
         server = store.computeIfAbsent("server", key -> Running.start(), Running.class).server;
     }

@@ -16,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -25,15 +24,15 @@ import software.amazon.awssdk.services.s3.S3Client;
  * run as a child JVM on a free loopback port, storing buckets as directories under {@link #dataDir()}.
  * It can be killed mid-request and started again on the same port and data.
  *
- * <p>S3Proxy 2.6 rejects the SDK's default streaming uploads with checksum trailers (aws-chunked,
- * CRC32): clients need {@code AWS_REQUEST_CHECKSUM_CALCULATION=when_required}, which
- * {@link #useWhenRequiredChecksums()} sets as the system property the SDK reads.
+ * <p>S3Proxy 4.0 implements the conditional writes the store's protocol relies on
+ * ({@code If-None-Match: *} and {@code If-Match} on PutObject and CompleteMultipartUpload; it answers
+ * 501 to a conditional DeleteObject) and accepts the SDK's default uploads with checksum trailers
+ * (aws-chunked, CRC32), so clients keep the SDK's defaults.
  */
 public final class S3ProxyServer implements AutoCloseable {
 
     public static final String IDENTITY = "local-identity";
     public static final String CREDENTIAL = "local-credential";
-    public static final String CHECKSUM_PROPERTY = "aws.requestChecksumCalculation";
     private static final Duration STARTUP = Duration.ofSeconds(90);
 
     private final Path dataDir;
@@ -55,13 +54,6 @@ public final class S3ProxyServer implements AutoCloseable {
         return server;
     }
 
-    /** The SDK's checksum setting S3Proxy 2.6 needs, unless the caller already chose one. */
-    public static void useWhenRequiredChecksums() {
-        if (System.getProperty(CHECKSUM_PROPERTY) == null) {
-            System.setProperty(CHECKSUM_PROPERTY, "when_required");
-        }
-    }
-
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + port);
     }
@@ -78,7 +70,6 @@ public final class S3ProxyServer implements AutoCloseable {
     public S3Client client() {
         return S3Client.builder().endpointOverride(endpoint()).forcePathStyle(true).region(Region.US_EAST_1)
                 .credentialsProvider(credentials())
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .build();
     }
 

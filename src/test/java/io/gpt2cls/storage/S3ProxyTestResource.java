@@ -49,7 +49,6 @@ public class S3ProxyTestResource implements QuarkusTestResourceLifecycleManager 
         set("aws.accessKeyId", S3ProxyServer.IDENTITY);
         set("aws.secretAccessKey", S3ProxyServer.CREDENTIAL);
         set("aws.region", "us-east-1");
-        set(S3ProxyServer.CHECKSUM_PROPERTY, "when_required");
         return Map.of();
     }
 

@@ -223,10 +223,11 @@ class S3StoreTest extends ArtifactStoreContract {
     void aSetThatKeepsChangingWhileItIsReadIsAClearError() throws IOException {
         Location model = newLocation("model");
         publish(model, Map.of(COMMIT, "v1", "model.safetensors", "weights-1"));
-        try (S3Store racing = S3Store.create(settings().withCacheDir(cacheDir.resolve("racing")), clientFor(S3.server(),
+        LeaseSettings waitOneSecond = new LeaseSettings(java.time.Duration.ofMinutes(2), java.time.Duration.ofSeconds(1));
+        try (S3Store racing = S3Store.create(settings().withCacheDir(cacheDir.resolve("racing")), waitOneSecond, clientFor(S3.server(),
                 replaceWeightsBeforeDownload(model, new AtomicInteger(), Integer.MAX_VALUE)))) {
-            StorageException e = assertThrows(StorageException.class, () -> racing.fetchSet(model, COMMIT));
-            assertTrue(e.getMessage().contains("changed twice while it was being downloaded"), e.getMessage());
+            StorageException e = assertThrows(PublishConflictException.class, () -> racing.fetchSet(model, COMMIT));
+            assertTrue(e.getMessage().contains("kept changing while it was being downloaded for 1 s"), e.getMessage());
             assertTrue(e.getMessage().contains(model.toString()), e.getMessage());
         }
     }

@@ -221,7 +221,7 @@ class ResumeAfterKillTest {
                     "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
                     "-Dai.djl.offline=true",
                     "-Daws.accessKeyId=" + S3ProxyServer.IDENTITY, "-Daws.secretAccessKey=" + S3ProxyServer.CREDENTIAL,
-                    "-Daws.region=us-east-1", "-D" + S3ProxyServer.CHECKSUM_PROPERTY + "=when_required",
+                    "-Daws.region=us-east-1",
                     "-cp", System.getProperty("java.class.path"), FinetuneChild.class.getName(),
                     dataset.toString(), baseModel.toString(), output, S3.server().endpoint().toString(),
                     dir.resolve("s3-cache").toString(), String.valueOf(MAX_STEPS));
