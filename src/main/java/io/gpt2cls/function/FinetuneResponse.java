@@ -11,10 +11,18 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 public class FinetuneResponse extends FunctionResponse {
     /**
      * "completed"; "already_completed" (the output held this run's final model: nothing was trained,
-     * the numbers are that run's); "stopped" (SIGTERM: stopped after publishing {@link #checkpoint},
+     * the numbers are that run's); "already_running" (another job for the same dataset version holds
+     * the output: nothing was trained, the CLI exits with 0); "stopped" (SIGTERM: stopped after publishing {@link #checkpoint},
      * the same request resumes; the CLI exits with 143).
      */
     public String status;
+    /**
+     * The job's name: the dataset and its version. A second job for the same version answers
+     * {@code already_running} (with {@link #heldBy}) or {@code already_completed} and trains nothing.
+     */
+    public String job;
+    /** With {@code already_running}: the run that holds the output, and since when. */
+    public String heldBy;
     public String output;
     /** The dataset's training recipe (finetune.json) this request was completed from, if it has one. */
     public String finetuneRecipe;

@@ -19,6 +19,8 @@ import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.runtime.GracefulStop;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
+import io.gpt2cls.storage.PublishConflictException;
+import io.gpt2cls.tokenizer.TextTokenizer;
 import io.gpt2cls.training.ClassificationMetrics;
 import io.gpt2cls.training.FinetuneJob;
 import io.gpt2cls.training.Trainer;
@@ -30,6 +32,9 @@ public class FinetuneService {
     private static final Logger LOG = Logger.getLogger(FinetuneService.class);
 
     static final String MODELS = "models";
+    /** The lease a job holds on its output while it runs: {@code .run.lease} in S3, {@code .<name>.run.lock} locally. */
+    static final String RUN_LEASE = "run";
+    static final String ALREADY_RUNNING = "already_running";
 
     @Inject
     ArtifactStore store;
@@ -52,28 +57,64 @@ public class FinetuneService {
             }
             validate(request);
             Location output = request.output != null ? Location.parse(request.output) : conventionalOutput(dataset);
-            // Hours of training must not end in "cannot write the output": try it first.
-            try (ArtifactStore.Staging probe = store.stage(output, ModelCheckpoint.CONFIG_FILE)) {
-                // discarded unused
+            String job = jobName(dataset, prepared);
+            ArtifactStore.Lease run;
+            try {
+                run = store.lease(output, RUN_LEASE, job, System.getenv("AWS_BATCH_JOB_ID"));
+            } catch (PublishConflictException busy) {
+                if (busy.holder().map(holder -> job.equals(holder.purpose())).orElse(false)) {
+                    LOG.infof("%s is already running (%s): nothing to do", job, busy.holder().get().describe());
+                    return alreadyRunning(output, job, busy.holder().get().describe());
+                }
+                throw busy;
             }
-            GracefulStop.setTimeout(config.finetune().stopTimeout());
-            FinetuneJob.Spec spec = new FinetuneJob.Spec(
-                    prepared,
-                    request.baseModel == null ? null : store.fetchSet(Location.parse(request.baseModel), ModelCheckpoint.CONFIG_FILE),
-                    request.preset,
-                    request.tokenizer == null ? null : Tokenizers.fetch(store, request.tokenizer),
-                    output,
-                    request.training,
-                    request.initSeed,
-                    request.baseModel == null ? null : Location.parse(request.baseModel).toString(),
-                    request.resumeFromCheckpoint,
-                    config.finetune().jsonLogs().orElse(onAws()));
-            FinetuneResponse response = response(FinetuneJob.run(spec, store));
-            response.finetuneRecipe = recipe;
-            return response;
+            try (run) {
+                FinetuneResponse response = train(request, prepared, output);
+                response.finetuneRecipe = recipe;
+                response.job = job;
+                return response;
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * The job's name: the dataset and its version (its manifest's SHA-256). A job holds the output's run
+     * lease under it, so a second job for the same dataset version finds the first and does nothing.
+     */
+    static String jobName(Location dataset, Path prepared) throws IOException {
+        String version = TextTokenizer.sha256(Files.readAllBytes(prepared.resolve(Manifest.FILE)));
+        return "finetune of " + dataset + " version " + version.substring(0, 12);
+    }
+
+    private static FinetuneResponse alreadyRunning(Location output, String job, String holder) {
+        FinetuneResponse response = new FinetuneResponse();
+        response.status = ALREADY_RUNNING;
+        response.output = output.toString();
+        response.job = job;
+        response.heldBy = holder;
+        return response;
+    }
+
+    private FinetuneResponse train(FinetuneRequest request, Path prepared, Location output) throws IOException {
+        // Hours of training must not end in "cannot write the output": try it first.
+        try (ArtifactStore.Staging probe = store.stage(output, ModelCheckpoint.CONFIG_FILE)) {
+            // discarded unused
+        }
+        GracefulStop.setTimeout(config.finetune().stopTimeout());
+        FinetuneJob.Spec spec = new FinetuneJob.Spec(
+                prepared,
+                request.baseModel == null ? null : store.fetchSet(Location.parse(request.baseModel), ModelCheckpoint.CONFIG_FILE),
+                request.preset,
+                request.tokenizer == null ? null : Tokenizers.fetch(store, request.tokenizer),
+                output,
+                request.training,
+                request.initSeed,
+                request.baseModel == null ? null : Location.parse(request.baseModel).toString(),
+                request.resumeFromCheckpoint,
+                config.finetune().jsonLogs().orElse(onAws()));
+        return response(FinetuneJob.run(spec, store));
     }
 
     private static void validate(FinetuneRequest request) {

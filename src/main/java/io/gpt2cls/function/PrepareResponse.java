@@ -16,8 +16,13 @@ import io.gpt2cls.storage.Location;
 public class PrepareResponse extends FunctionResponse {
     /** The uploaded object that started this run, when an S3 or EventBridge event did. */
     public String triggeredBy;
-    /** Why an upload started no run (the event named a file that is not a dataset's training or settings file). */
+    /**
+     * Why nothing was prepared: the event named a file that is not a dataset's training or settings
+     * file, or the output already holds (or another run is preparing) the dataset of the same inputs.
+     */
     public String skipped;
+    /** A hash of the request and of each input file's version (ETag): what the output's manifest records as {@code prepared_from}. */
+    public String inputsVersion;
     public String output;
     /** The finetune.json found beside the training input, published with the dataset as its training recipe. */
     public String finetuneRecipe;
@@ -34,6 +39,16 @@ public class PrepareResponse extends FunctionResponse {
     public List<Manifest.Source> sources;
     /** The first rejected rows; all of them are in rejected.jsonl next to the manifest. */
     public List<Rejection> firstRejections;
+
+    /** Nothing prepared: {@code output} has (or is getting) the dataset of these inputs already. */
+    static PrepareResponse skipped(Location output, String reason, String inputsVersion) {
+        PrepareResponse response = new PrepareResponse();
+        response.skipped = reason;
+        response.output = output.toString();
+        response.manifest = output.resolve(Manifest.FILE).toString();
+        response.inputsVersion = inputsVersion;
+        return response;
+    }
 
     static PrepareResponse of(Location output, PrepareSummary summary) {
         PrepareResponse response = new PrepareResponse();

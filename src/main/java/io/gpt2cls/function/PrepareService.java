@@ -20,6 +20,7 @@ import io.gpt2cls.dataset.PrepareSpec;
 import io.gpt2cls.dataset.PrepareSummary;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
+import io.gpt2cls.storage.PublishConflictException;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TruncationSide;
 
@@ -44,18 +45,41 @@ public class PrepareService {
         Location output = Location.parse(request.output);
         PrepareSpec spec = new PrepareSpec();
         Optional<Location> recipe;
+        List<Location> trainFiles;
+        List<Location> testFiles;
+        PreparedFrom inputs;
         try {
             recipe = finetuneRecipe(request.train);
-            spec.trainFiles = inputFiles(request.train);
+            trainFiles = inputLocations(request.train);
+            testFiles = request.test == null ? List.of() : inputLocations(request.test);
             spec.trainLocation = request.train;
-            spec.testFiles = request.test == null ? null : inputFiles(request.test);
             spec.testLocation = request.test;
             spec.tokenizer = request.tokenizer == null ? Gpt2TokenizerBuilder.cached() : Tokenizers.fetch(store, request.tokenizer);
             spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
+            inputs = PreparedFrom.of(store, request, trainFiles, testFiles, recipe, spec.tokenizer);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
-        try (ArtifactStore.Staging staging = store.stage(output, Manifest.FILE)) {
+        ArtifactStore.Staging staging;
+        try {
+            staging = store.stage(output, Manifest.FILE, inputs.purpose());
+        } catch (PublishConflictException busy) {
+            if (busy.holder().map(holder -> inputs.purpose().equals(holder.purpose())).orElse(false)) {
+                return PrepareResponse.skipped(output, output + " is being prepared from these same inputs (inputs version "
+                        + inputs.version() + ") by " + busy.holder().get().describe() + "; nothing to do", inputs.version());
+            }
+            throw busy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+        try (staging) {
+            Optional<String> done = PreparedFrom.recordedVersion(store, output);
+            if (done.isPresent() && done.get().equals(inputs.version())) {
+                return PrepareResponse.skipped(output, output + " already holds the dataset prepared from these inputs (inputs"
+                        + " version " + inputs.version() + "); nothing to do", inputs.version());
+            }
+            spec.trainFiles = fetch(trainFiles);
+            spec.testFiles = request.test == null ? null : fetch(testFiles);
             spec.outputDir = staging.dir();
             spec.textColumn = request.textColumn;
             spec.labelColumn = request.labelColumn;
@@ -70,9 +94,11 @@ public class PrepareService {
             if (recipe.isPresent()) {
                 Files.copy(store.fetchFile(recipe.get()), staging.dir().resolve(FinetuneRecipe.FILE));
             }
+            inputs.recordIn(staging.dir().resolve(Manifest.FILE));
             staging.commit();
             PrepareResponse response = PrepareResponse.of(output, summary);
             response.finetuneRecipe = recipe.map(Location::toString).orElse(null);
+            response.inputsVersion = inputs.version();
             return response;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
@@ -133,16 +159,19 @@ public class PrepareService {
     }
 
     /** A file, the dataset files in a directory or prefix, or the files a pattern in the last segment matches. */
-    private List<InputFile> inputFiles(String given) throws IOException {
+    private List<Location> inputLocations(String given) throws IOException {
         boolean pattern = InputFiles.isPattern(given);
         Location where = Location.parse(pattern ? InputFiles.directoryOf(given) : given);
         List<Location> listed = store.listFiles(where);
         if (!pattern && listed.isEmpty()) {
-            return List.of(new InputFile(store.fetchFile(where), where.toString()));
+            return List.of(where);
         }
+        return InputFiles.select(given, listed.stream().map(Location::name).toList()).stream().map(where::resolve).toList();
+    }
+
+    private List<InputFile> fetch(List<Location> locations) throws IOException {
         List<InputFile> files = new ArrayList<>();
-        for (String name : InputFiles.select(given, listed.stream().map(Location::name).toList())) {
-            Location file = where.resolve(name);
+        for (Location file : locations) {
             files.add(new InputFile(store.fetchFile(file), file.toString()));
         }
         return files;

@@ -76,7 +76,13 @@ final class PrepareTrigger {
         String name = created.name();
         Location dir = parentOf(object);
         if (name.endsWith(SETTINGS_SUFFIX)) {
-            return new Resolution(settings(created, dir, store, null), null);
+            // <stem>.prepare.json without 'train' prepares <stem>.<ext> beside it: the same request as that file's upload
+            // resolves to, so the two uploads (and their events) make one dataset
+            String dataStem = stem(name);
+            Location data = store.listFiles(dir).stream()
+                    .filter(file -> !file.name().endsWith(SETTINGS_SUFFIX) && stem(file.name()).equals(dataStem))
+                    .findFirst().orElse(null);
+            return new Resolution(settings(created, dir, store, data), null);
         }
         String stem = stem(name);
         String[] parts = object.key().split("/");

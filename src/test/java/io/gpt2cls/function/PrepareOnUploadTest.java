@@ -1,14 +1,23 @@
 package io.gpt2cls.function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,6 +92,64 @@ class PrepareOnUploadTest {
         assertEquals(20, response.splits.get("test").rows());
         assertEquals("s3://" + BUCKET + "/raw/spam-small/train.jsonl", response.sources.get(0).path(),
                 "the manifest names the S3 location, relative names resolved against the settings file's directory");
+    }
+
+    @Test
+    void aDuplicateEventPreparesOnce() throws Exception {
+        put("raw/once/train.jsonl", Files.readString(TestModels.MESSAGES));
+        Location manifest = Location.parse("s3://" + BUCKET + "/prepared/once/manifest.json");
+        PrepareResponse first = deliver("prepare-s3-put.json", "raw/spam/train.jsonl", "raw/once/train.jsonl");
+        assertNull(first.skipped);
+        assertEquals(80L, first.accepted);
+        String written = s3Store.fileVersion(manifest);
+        JsonNode recorded = new ObjectMapper().readTree(s3Store.fetchFile(manifest).toFile()).path("prepared_from");
+        assertEquals(first.inputsVersion, recorded.path("inputs_version").asText(), "the manifest records what it was made from");
+        assertEquals(s3Store.fileVersion(Location.parse("s3://" + BUCKET + "/raw/once/train.jsonl")),
+                recorded.path("files").path("s3://" + BUCKET + "/raw/once/train.jsonl").asText(), "by each input's ETag");
+
+        PrepareResponse again = deliver("prepare-s3-put.json", "raw/spam/train.jsonl", "raw/once/train.jsonl");
+        assertNotNull(again.skipped);
+        assertTrue(again.skipped.contains("already holds the dataset prepared from these inputs"), again.skipped);
+        assertEquals(first.inputsVersion, again.inputsVersion);
+        assertEquals(written, s3Store.fileVersion(manifest), "nothing was published again (a second GPU job would start)");
+
+        put("raw/once/train.jsonl", Files.readString(TestModels.MESSAGES).replace("\"ham\"", "\"ok\""));
+        PrepareResponse changed = deliver("prepare-s3-put.json", "raw/spam/train.jsonl", "raw/once/train.jsonl");
+        assertNull(changed.skipped, "a new upload of the file is new input");
+        assertNotEquals(first.inputsVersion, changed.inputsVersion);
+    }
+
+    @Test
+    void aDataFileAndItsSettingsFileUploadedTogetherGiveOneDataset() throws Exception {
+        put("raw/pair/train.jsonl", Files.readString(TestModels.MESSAGES));
+        put("raw/pair/train.prepare.json", "{\"max_length\": 64, \"test_fraction\": 0.25}");
+        Location manifest = Location.parse("s3://" + BUCKET + "/prepared/pair/manifest.json");
+        // both notifications arrive at once, each starting a run; and one of them is delivered twice
+        List<Callable<PrepareResponse>> events = List.of(
+                () -> deliver("prepare-s3-put.json", "raw/spam/train.jsonl", "raw/pair/train.jsonl"),
+                () -> deliver("prepare-eventbridge.json", "raw/spam/train.prepare.json", "raw/pair/train.prepare.json"),
+                () -> deliver("prepare-eventbridge.json", "raw/spam/train.prepare.json", "raw/pair/train.prepare.json"));
+        ExecutorService pool = Executors.newFixedThreadPool(events.size());
+        List<PrepareResponse> responses = new ArrayList<>();
+        try {
+            for (Future<PrepareResponse> response : pool.invokeAll(events)) {
+                responses.add(response.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<PrepareResponse> prepared = responses.stream().filter(r -> r.skipped == null).toList();
+        assertEquals(1, prepared.size(), () -> "one run prepared, the others found its work: "
+                + responses.stream().map(r -> String.valueOf(r.skipped)).toList());
+        responses.forEach(r -> assertEquals(prepared.get(0).inputsVersion, r.inputsVersion, "the same inputs"));
+        assertEquals(64, new ObjectMapper().readTree(s3Store.fetchFile(manifest).toFile()).path("max_length").asInt(),
+                "the dataset is the settings file's");
+    }
+
+    private static void put(String key, String content) {
+        try (S3Client s3 = S3.server().client()) {
+            s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(content));
+        }
     }
 
     @Test
