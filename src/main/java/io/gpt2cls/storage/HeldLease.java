@@ -1,6 +1,7 @@
 package io.gpt2cls.storage;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -152,6 +153,16 @@ abstract class HeldLease implements ArtifactStore.Lease {
             }
         } finally {
             HELD_HERE.remove(record.token());
+        }
+    }
+
+    /** Waits a little longer at each attempt (0.1 s, 0.2 s, ... up to 2 s) while another run publishes. */
+    static void backOff(int attempt) throws InterruptedIOException {
+        try {
+            Thread.sleep(Math.min(2000, 100L << Math.min(attempt - 1, 5)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for a publish to finish");
         }
     }
 

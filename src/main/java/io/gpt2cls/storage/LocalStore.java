@@ -106,7 +106,7 @@ public final class LocalStore implements ArtifactStore {
                         + holder.map(LeaseRecord::describe).orElse("another run") + " (waited " + leases.readerWait().toSeconds()
                         + " s); try again when it has finished", holder.orElse(null));
             }
-            S3Store.pause(attempt);
+            HeldLease.backOff(attempt);
         }
     }
 

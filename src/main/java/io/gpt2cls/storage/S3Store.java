@@ -11,10 +11,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -81,19 +84,22 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * it exists, the lease is read: a live one is a {@link PublishConflictException}, an expired one
  * (not renewed for its time to live, by the server's {@code Date} and the lease's
  * {@code Last-Modified}) or one of a dead process on this host is taken over with {@code If-Match}
- * on its ETag, so one taker wins. The heartbeat renews it with {@code If-Match} too.
- * {@link Staging#commit()} lists the prefix; if a set is committed there, it writes the marker
- * {@code .<commit object>.replacing} and deletes the old commit object (readers now see "being
- * published", never a mix); uploads every other staged file (files of
- * {@link S3Settings#multipartThreshold()} bytes and more in parts, several at a time), each request
- * only while the lease is surely held and each a compare-and-swap against the listing taken under
- * the lease ({@code If-Match} on the ETag of the file it replaces, {@code If-None-Match: *} for a new
- * name), so a writer frozen past its lease cannot overwrite the files of the run that took it over;
- * deletes the objects of the old set that the new one does not have; renews the lease, and creates
- * the commit object with {@code If-None-Match: *}; then deletes the marker and the lease ({@code If-Match}; where the server has no conditional delete, after
- * reading that the lease is still this writer's). A publish that dies on the way leaves no commit
- * object, so the set is absent until a publish completes; the marker tells that later publish to
- * remove the old set's leftovers. Unfinished multipart uploads are aborted when possible.
+ * on its ETag, so one taker wins; the taker reads the lease back to know that its write stands. The
+ * heartbeat renews it with {@code If-Match} too. {@link Staging#commit()} lists the prefix, writes
+ * the marker {@code .<commit object>.replacing} and, if a set is committed there, deletes the old
+ * commit object (readers now see "being published", never a mix); uploads every other staged file
+ * (files of {@link S3Settings#multipartThreshold()} bytes and more in parts, several at a time);
+ * deletes the files of the old set (or of a publish that died, as its marker says) that the new one
+ * does not have; renews the lease and creates the commit object; then deletes the marker and the
+ * lease. Every request goes out only while the lease is surely held, and every write and delete is a
+ * compare-and-swap against the listing taken under the lease ({@code If-Match} on the ETag of the
+ * object replaced or deleted, {@code If-None-Match: *} for a new name and for the commit object), so
+ * a writer frozen past its lease cannot change the set of the run that took it over. Where the
+ * server has no conditional delete (S3Proxy answers 501), deletes go out right after the lease
+ * check, and a lease is released after reading that it is still this writer's. A publish that dies
+ * on the way leaves no commit object, so the set is absent until a publish completes, and its marker
+ * tells that later publish to remove what it wrote. Unfinished multipart uploads are aborted when
+ * possible.
  *
  * <p><b>Reading</b>: downloads stream into a local cache keyed by ETag ({@link ObjectCache}), so a
  * process never downloads the same object version twice. Each GET carries {@code If-Match} with
@@ -111,7 +117,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(S3Store.class);
     /** S3 accepts at most this many parts per upload. */
     private static final long MAX_PARTS = 10_000;
-    /** {@code .<commit object>.replacing}: present while a committed set is being replaced. */
+    /** {@code .<commit object>.replacing}: present while a set is being published (and after a publish that died). */
     private static final String REPLACING = ".replacing";
     /** {@code .<name>.lease}: a lease object under the prefix it claims. */
     private static final String LEASE = ".lease";
@@ -294,7 +300,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                             + " deleting it); try again when it has finished", null);
                 }
                 LOG.infof("the set at %s changed while it was being downloaded (attempt %d); reading it again", location, attempt);
-                pause(attempt);
+                HeldLease.backOff(attempt);
             }
         }
     }
@@ -326,7 +332,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 throw new PublishConflictException("'" + location + "' is being published by " + publishing.get().record().describe()
                         + " (waited " + leases.readerWait().toSeconds() + " s); try again when it has finished", publishing.get().record());
             }
-            pause(attempt);
+            HeldLease.backOff(attempt);
             listing = list(location, Action.LIST);
         }
         SortedMap<String, String> etags = new TreeMap<>();
@@ -544,13 +550,14 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             Listing before = list(location, Action.LIST);
             String commitKey = location.keyPrefix() + commitObject;
             String markerKey = location.keyPrefix() + "." + commitObject + REPLACING;
-            // A committed set is being replaced: say so in a marker that outlives this process, so that a
-            // publish retried after this one died still removes the old set's files.
+            // The old set's files, or those of a publish that died here (its marker says so), are this publish's to
+            // replace. The marker, written before anything else, outlives this process: if it dies, the next
+            // publish removes what it wrote.
             boolean replacing = before.files().containsKey(commitKey) || before.hidden().contains(markerKey);
+            putMarker(location.resolve("." + commitObject + REPLACING));
             if (before.files().containsKey(commitKey)) {
-                putMarker(location.resolve("." + commitObject + REPLACING));
                 lease.requireValid();
-                deleteKeys(location, List.of(commitKey)); // from here on readers see no set, never a mix
+                deleteIfUnchanged(location, Map.of(commitKey, before.files().get(commitKey))); // readers now see no set, never a mix
             }
             // Each write is a compare-and-swap against what this writer listed under its lease, so a writer
             // frozen past its lease cannot overwrite a file of the run that took the lease over.
@@ -560,20 +567,19 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             upload(names.stream().filter(name -> !name.equals(commitObject)).toList(), listed);
             if (replacing) { // before the commit: readers of the new set must not list the old one's other files
                 Set<String> current = new TreeSet<>(names);
-                List<String> stale = before.files().keySet().stream().filter(key -> !current.contains(nameIn(location, key))).toList();
+                SortedMap<String, S3Object> stale = new TreeMap<>(before.files());
+                stale.keySet().removeIf(key -> key.equals(commitKey) || current.contains(nameIn(location, key)));
                 lease.requireValid();
-                deleteKeys(location, stale);
+                deleteIfUnchanged(location, stale);
             }
             lease.check();
             upload(List.of(commitObject), Map.of());
             committed = true;
-            if (replacing) {
-                try {
-                    lease.requireValid();
-                    deleteKeys(location, List.of(markerKey));
-                } catch (PublishConflictException lost) { // committed; the marker is the next writer's business now
-                    LOG.warnf("published %s, but left its marker: %s", location, lost.getMessage());
-                }
+            try {
+                lease.requireValid();
+                deleteKeys(location, List.of(markerKey));
+            } catch (PublishConflictException lost) { // committed; the marker is the next writer's business now
+                LOG.warnf("published %s, but left its marker: %s", location, lost.getMessage());
             }
             LOG.debugf("published %s (%d files)", location, names.size());
             close();
@@ -640,9 +646,32 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             s3.putObject(b -> b.bucket(target.bucket()).key(target.key()).ifMatch(replacedEtag)
                     .ifNoneMatch(replacedEtag == null ? "*" : null), RequestBody.fromFile(file));
         } catch (S3Exception e) {
+            if (holds(target, file)) {
+                return; // an attempt whose answer was lost had written it: the SDK's retry met its own write
+            }
             throw e.statusCode() == 412 || e.statusCode() == 404 ? changedMeanwhile(target, e) : errors.translate(Action.WRITE, target, e);
         } catch (SdkException e) {
+            if (holds(target, file)) { // a server that answers a refused upload early and closes the connection
+                return;
+            }
             throw errors.translate(Action.WRITE, target, e);
+        }
+    }
+
+    /** Whether the object at {@code target} is {@code file}, byte for byte: its ETag is the file's MD5 (a single-part upload). */
+    private boolean holds(Location target, Path file) {
+        try {
+            String etag = s3.headObject(b -> b.bucket(target.bucket()).key(target.key())).eTag();
+            MessageDigest md5 = MessageDigest.getInstance("MD5");
+            try (InputStream in = Files.newInputStream(file)) {
+                byte[] buffer = new byte[1 << 16];
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    md5.update(buffer, 0, n);
+                }
+            }
+            return etag != null && etag.replace("\"", "").equals(HexFormat.of().formatHex(md5.digest()));
+        } catch (SdkException | IOException | NoSuchAlgorithmException unknown) {
+            return false;
         }
     }
 
@@ -885,6 +914,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                         LOG.debugf("the S3 endpoint has no conditional DeleteObject; releasing leases after checking their ETag");
                     }
                 }
+                // no conditional deletes here: delete it if it is still this lease (a small window, not a guarantee)
                 String current = s3.headObject(b -> b.bucket(object.bucket()).key(object.key())).eTag();
                 if (current.equals(etag)) {
                     s3.deleteObject(b -> b.bucket(object.bucket()).key(object.key()));
@@ -900,16 +930,6 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 LOG.warnf("could not release the lease %s (%s); it expires %d s after its last renewal", object,
                         e.getMessage(), record.ttlSeconds());
             }
-        }
-    }
-
-    /** Waits a little longer at each attempt (0.1 s, 0.2 s, ... up to 2 s) while another run publishes. */
-    static void pause(int attempt) throws InterruptedIOException {
-        try {
-            Thread.sleep(Math.min(2000, 100L << Math.min(attempt - 1, 5)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for a publish to finish");
         }
     }
 
@@ -959,6 +979,41 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Deletes each of these listed objects only if it is still the version listed ({@code If-Match}), so
+     * a writer frozen past its lease cannot delete what the run that took the lease over wrote. On a
+     * server without conditional deletes (S3Proxy answers 501) they are deleted as listed, right after
+     * the caller's check that its lease still holds.
+     */
+    private void deleteIfUnchanged(Location location, Map<String, S3Object> objects) {
+        if (conditionalDeletes) {
+            for (S3Object object : objects.values()) {
+                try {
+                    s3.deleteObject(b -> b.bucket(location.bucket()).key(object.key()).ifMatch(object.eTag()));
+                } catch (S3Exception e) {
+                    if (e.statusCode() == 412) {
+                        throw changedMeanwhile(location.resolve(nameIn(location, object.key())), e);
+                    }
+                    if (e.statusCode() == 404) {
+                        continue; // gone already
+                    }
+                    if (e.statusCode() != 501) {
+                        throw errors.translate(Action.DELETE, location, e);
+                    }
+                    conditionalDeletes = false;
+                    LOG.debugf("the S3 endpoint has no conditional DeleteObject; deleting as listed");
+                    break;
+                } catch (SdkException e) {
+                    throw errors.translate(Action.DELETE, location, e);
+                }
+            }
+            if (conditionalDeletes) {
+                return;
+            }
+        }
+        deleteKeys(location, List.copyOf(objects.keySet()));
     }
 
     private void deleteKeys(Location location, List<String> keys) {

@@ -182,7 +182,7 @@ class TemplateWiringTest {
     @Test
     void eachRoleReachesOnlyItsPrefixesOfTheBucket() {
         Map<String, List<Map<String, Object>>> roles = allowStatements();
-        assertEquals(Set.of("s3:GetObject raw/*", "s3:PutObject prepared/*", "s3:DeleteObject prepared/*", "s3:AbortMultipartUpload prepared/*",
+        assertEquals(Set.of("s3:GetObject raw/*", "s3:GetObject prepared/*", "s3:PutObject prepared/*", "s3:DeleteObject prepared/*", "s3:AbortMultipartUpload prepared/*",
                 "s3:ListBucket raw/*", "s3:ListBucket prepared/*"), s3Access(roles.get("PrepareFunction")));
         assertEquals(Set.of("s3:GetObject prepared/*", "s3:GetObject base-models/*", "s3:GetObject models/*",
                 "s3:PutObject models/*", "s3:DeleteObject models/*", "s3:AbortMultipartUpload models/*",

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /** Concurrent publishers on S3Proxy 4.0: each writer a store of its own, as separate processes have. */
@@ -33,11 +32,7 @@ class S3ConcurrentPublishTest extends ConcurrentPublishContract {
 
     @BeforeAll
     static void bucket() {
-        try {
-            S3.server().createBucket(BUCKET);
-        } catch (BucketAlreadyOwnedByYouException createdByAnotherClass) {
-            // the server is shared
-        }
+        S3.server().ensureBucket(BUCKET);
     }
 
     @BeforeEach

@@ -18,6 +18,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 
 /**
  * A real S3-compatible server for tests: S3Proxy (the jar Maven copies to {@code target/s3proxy/}),
@@ -76,6 +77,15 @@ public final class S3ProxyServer implements AutoCloseable {
     public void createBucket(String bucket) {
         try (S3Client client = client()) {
             client.createBucket(b -> b.bucket(bucket));
+        }
+    }
+
+    /** Creates the bucket unless the server has it already (a shared server: another test class made it). */
+    public void ensureBucket(String bucket) {
+        try {
+            createBucket(bucket);
+        } catch (BucketAlreadyOwnedByYouException madeByAnotherClass) {
+            // there it is
         }
     }
 

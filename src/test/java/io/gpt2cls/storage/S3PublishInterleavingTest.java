@@ -40,7 +40,6 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -106,6 +105,7 @@ class S3PublishInterleavingTest {
         public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
             if (step.after && step.request.test(context.request()) && closed.compareAndSet(false, true)) {
                 reached.countDown();
+                hold(); // the writer stops here, before whatever check comes next
             }
         }
 
@@ -147,11 +147,7 @@ class S3PublishInterleavingTest {
 
     @BeforeAll
     static void bucket() {
-        try {
-            S3.server().createBucket(BUCKET);
-        } catch (BucketAlreadyOwnedByYouException createdByAnotherClass) {
-            // the server is shared
-        }
+        S3.server().ensureBucket(BUCKET);
     }
 
     @BeforeEach

@@ -32,7 +32,6 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.SdkHttpResponse;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
-import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
@@ -55,11 +54,7 @@ class S3StoreTest extends ArtifactStoreContract {
 
     @BeforeAll
     static void bucket() {
-        try {
-            S3.server().createBucket(BUCKET);
-        } catch (BucketAlreadyOwnedByYouException createdByAnotherClass) {
-            // the server is shared
-        }
+        S3.server().ensureBucket(BUCKET);
     }
 
     @BeforeEach
