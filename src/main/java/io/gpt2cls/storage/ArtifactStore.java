@@ -30,9 +30,11 @@ import java.util.List;
  *       clock) or is released with the process (local), and the next writer takes it over with a
  *       compare-and-swap, so exactly one of several takers wins and no location is blocked for good.</li>
  *   <li><b>Write.</b> {@link Staging#commit()} removes the old commit object first (readers now see
- *       "being published"), writes every other file, then the commit object (S3: created only if
- *       absent, so a writer that lost its lease cannot commit), then removes the old set's files that
- *       the new set does not have, and gives the lease back.</li>
+ *       "being published"), writes every other file, removes the old set's files that the new set
+ *       does not have, then writes the commit object and gives the lease back. In S3 each of these
+ *       writes and deletes is conditional on what the writer listed under its lease ({@code If-Match}
+ *       on the ETag, {@code If-None-Match: *} for a new name and for the commit object), so a writer
+ *       that lost its lease cannot change the set of the run that took it over.</li>
  *   <li><b>Recovery.</b> A publish that died leaves no commit object (the set is absent) and a marker
  *       or journal that tells the next publisher, who holds the lease, what to clean up or finish.</li>
  * </ol>

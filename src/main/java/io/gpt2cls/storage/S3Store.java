@@ -288,6 +288,12 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                     .toList();
             try {
                 List<Path> paths = runAll(downloads);
+                // A listing is no snapshot: it may show an old commit object beside a newer file, and a cached file
+                // is not downloaded (so not checked against the server). The set read is one state of the prefix
+                // only if a second listing after the downloads shows the same names and ETags.
+                if (!etags.equals(etagsOf(list(location, Action.LIST)))) {
+                    throw new ObjectChanged(location);
+                }
                 Map<String, Path> files = new LinkedHashMap<>();
                 for (int i = 0; i < names.size(); i++) {
                     files.put(names.get(i), paths.get(i));
@@ -335,8 +341,13 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             HeldLease.backOff(attempt);
             listing = list(location, Action.LIST);
         }
+        return etagsOf(listing);
+    }
+
+    /** The names and ETags of the set's files in a listing. */
+    private static SortedMap<String, String> etagsOf(Listing listing) {
         SortedMap<String, String> etags = new TreeMap<>();
-        listing.files().values().forEach(object -> etags.put(nameIn(location, object.key()), object.eTag()));
+        listing.files().forEach((key, object) -> etags.put(key.substring(key.lastIndexOf('/') + 1), object.eTag()));
         return etags;
     }
 
