@@ -166,6 +166,12 @@ abstract class HeldLease implements ArtifactStore.Lease {
         }
     }
 
+    /** Records that the lease is lost (another run holds it) and throws that. */
+    final void lost(PublishConflictException conflict) throws PublishConflictException {
+        lost = conflict;
+        throw conflict;
+    }
+
     /** Renews the lease; throws {@link PublishConflictException} when another run holds it now. */
     abstract void renew() throws IOException;
 

@@ -33,6 +33,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -91,7 +92,9 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * (files of {@link S3Settings#multipartThreshold()} bytes and more in parts, several at a time);
  * deletes the files of the old set (or of a publish that died, as its marker says) that the new one
  * does not have; renews the lease and creates the commit object; then deletes the marker and the
- * lease. Every request goes out only while the lease is surely held, and every write and delete is a
+ * lease. Every request goes out only while the lease is surely held (each write and delete after
+ * reading the lease back: on a server whose conditional writes are not atomic, such as S3Proxy's file
+ * system backend, a second holder let through is noticed before it writes), and every write and delete is a
  * compare-and-swap against the listing taken under the lease ({@code If-Match} on the ETag of the
  * object replaced or deleted, {@code If-None-Match: *} for a new name and for the commit object), so
  * a writer frozen past its lease cannot change the set of the run that took it over. Where the
@@ -567,7 +570,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             boolean replacing = before.files().containsKey(commitKey) || before.hidden().contains(markerKey);
             putMarker(location.resolve("." + commitObject + REPLACING));
             if (before.files().containsKey(commitKey)) {
-                lease.requireValid();
+                lease.confirm();
                 deleteIfUnchanged(location, Map.of(commitKey, before.files().get(commitKey))); // readers now see no set, never a mix
             }
             // Each write is a compare-and-swap against what this writer listed under its lease, so a writer
@@ -580,7 +583,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 Set<String> current = new TreeSet<>(names);
                 SortedMap<String, S3Object> stale = new TreeMap<>(before.files());
                 stale.keySet().removeIf(key -> key.equals(commitKey) || current.contains(nameIn(location, key)));
-                lease.requireValid();
+                lease.confirm();
                 deleteIfUnchanged(location, stale);
             }
             lease.check();
@@ -621,7 +624,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                     long size = Files.size(file);
                     if (size < settings.multipartThreshold()) {
                         requests.add(() -> {
-                            lease.requireValid();
+                            lease.confirm();
                             putObject(target, file, listed.get(name));
                             return null;
                         });
@@ -633,7 +636,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 }
                 runAll(requests);
                 for (MultipartUpload upload : multiparts) {
-                    lease.requireValid();
+                    lease.confirm();
                     upload.complete();
                 }
             } catch (IOException | RuntimeException e) {
@@ -843,7 +846,10 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             Optional<LeaseObject> previous = held;
             putLease(lease, mine, previous.map(LeaseObject::etag).orElse(null));
             // Read back whether this run's write is the one that stands: the answer to the write may be lost (and the
-            // retry refused), and a server without atomic conditional writes may let two writers through.
+            // retry refused). And a server whose conditional writes are not atomic (S3Proxy's file system backend
+            // checks, then writes) may let a second writer through just after this one: read back after a pause, so
+            // that its write has landed and the first writer sees it lost. S3's own conditional writes are atomic.
+            HeldLease.backOff(2);
             held = readLease(location, name);
             if (held.isPresent() && held.get().record().token().equals(mine.token())) {
                 previous.ifPresent(taken -> LOG.infof("took over the lease on %s from %s (%s)", location, taken.record().describe(),
@@ -889,6 +895,20 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             this.name = name;
             this.object = object;
             this.etag = etag;
+        }
+
+        /**
+         * Reads the lease and fails unless it is still this run's: before each write, so that on a server whose
+         * conditional writes are not atomic a second holder let through is noticed before this one writes more.
+         */
+        void confirm() throws IOException {
+            requireValid();
+            Optional<LeaseObject> now = readLease(location, name);
+            if (now.isEmpty() || !now.get().record().token().equals(record.token())) {
+                lost(new PublishConflictException("lost the lease on " + location + ": "
+                        + now.map(l -> l.record().describe() + " holds it").orElse("it is gone") + "; stopped writing there",
+                        now.map(LeaseObject::record).orElse(null)));
+            }
         }
 
         @Override
@@ -1045,7 +1065,11 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         }
     }
 
-    /** Runs the requests several at a time; the first failure cancels the rest and is thrown as it was. */
+    /**
+     * Runs the requests several at a time; after the first failure the requests not yet started are
+     * skipped, and the failure is thrown as it was once every request under way has ended: a writer gives
+     * its lease back only when nothing it sent can still land.
+     */
     private <T> List<T> runAll(List<Callable<T>> requests) throws IOException {
         if (requests.size() == 1) {
             try {
@@ -1056,29 +1080,45 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 throw new IllegalStateException(e);
             }
         }
+        AtomicBoolean failed = new AtomicBoolean();
         List<Future<T>> futures = new ArrayList<>();
         for (Callable<T> request : requests) {
-            futures.add(transfers.submit(request));
+            futures.add(transfers.submit(() -> {
+                if (failed.get()) {
+                    return null; // skipped: another request failed
+                }
+                try {
+                    return request.call();
+                } catch (Exception e) {
+                    failed.set(true);
+                    throw e;
+                }
+            }));
         }
         List<T> results = new ArrayList<>();
+        Throwable first = null;
         try {
             for (Future<T> future : futures) {
-                results.add(future.get());
+                try {
+                    results.add(future.get());
+                } catch (ExecutionException e) {
+                    first = first == null ? e.getCause() : first;
+                }
             }
-            return results;
-        } catch (ExecutionException e) {
-            futures.forEach(f -> f.cancel(true));
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             futures.forEach(f -> f.cancel(true));
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while transferring to or from S3");
         }
+        if (first instanceof IOException io) {
+            throw io;
+        }
+        if (first instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (first != null) {
+            throw new IllegalStateException(first);
+        }
+        return results;
     }
 }
