@@ -179,6 +179,41 @@ class CheckpointingTest {
     }
 
     @Test
+    void saveTotalLimitOneKeepsTheNewestBesideAnOlderBestAndNeverTheStopCheckpoint(@TempDir Path dir) throws Exception {
+        TrainingArguments args = stepArgs();
+        args.save_total_limit = 1;
+        args.metric_for_best_model = "loss";
+        args.load_best_model_at_end = true;
+        LocalStore store = new LocalStore();
+        // stopped after update 10 (no save is due there): the stop's checkpoint is what a retry resumes
+        Location stopped = Location.of(dir.resolve("stopped"));
+        AtomicInteger step = new AtomicInteger();
+        try (Gpt2ForSequenceClassification model = fresh()) {
+            Trainer.Result result = new Trainer(model, args, TrainerTest.TRAIN, flipped(TrainerTest.EVAL)).savingTo(store, stopped)
+                    .addCallback(new CheckpointPublisher(store, stopped, TrainerTest.gpt2Files(tokenizer), args.save_total_limit))
+                    .addCallback(new TrainerCallback() {
+                        @Override
+                        public void onStepEnd(TrainerState state, TrainerControl control) {
+                            step.set(state.global_step);
+                        }
+                    })
+                    .stopWhen(() -> step.get() >= 10).train();
+            assertEquals(Trainer.Status.STOPPED, result.status());
+            assertEquals(4, result.state().best_global_step, "the setup needs the best checkpoint to be the first");
+        }
+        assertEquals(List.of("checkpoint-10", "checkpoint-4"), store.listSets(stopped, "config.json"),
+                "the stop's checkpoint beside the best");
+        // to the end: transformers keeps the newest beside an older best even at save_total_limit 1 (a resume needs it)
+        Location whole = Location.of(dir.resolve("whole"));
+        try (Gpt2ForSequenceClassification model = fresh()) {
+            new Trainer(model, args, TrainerTest.TRAIN, flipped(TrainerTest.EVAL)).savingTo(store, whole)
+                    .addCallback(new CheckpointPublisher(store, whole, TrainerTest.gpt2Files(tokenizer), args.save_total_limit))
+                    .train();
+        }
+        assertEquals(List.of("checkpoint-21", "checkpoint-4"), store.listSets(whole, "config.json"));
+    }
+
+    @Test
     void earlyStoppingEndsTrainingAfterPatienceEvaluationsWithoutImprovement(@TempDir Path dir) throws Exception {
         TrainingArguments args = stepArgs();
         args.metric_for_best_model = "loss";
