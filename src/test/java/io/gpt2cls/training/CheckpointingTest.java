@@ -143,6 +143,81 @@ class CheckpointingTest {
     }
 
     @Test
+    void aStopWhenAnEvaluationIsDueSavesWithoutEvaluatingAndTheResumeEvaluatesFirst(@TempDir Path dir) throws Exception {
+        // update 8 is followed by an evaluation and a save (stepArgs): the stop comes after update 8, or once the
+        // evaluation has started; either way it ends after update 8 with a save and no (complete) evaluation
+        for (boolean duringEvaluation : new boolean[] {false, true}) {
+            Location output = Location.of(dir.resolve("stopped-" + duringEvaluation));
+            AtomicInteger step = new AtomicInteger();
+            AtomicInteger evaluations = new AtomicInteger();
+            AtomicInteger checksAfter8 = new AtomicInteger();
+            try (Gpt2ForSequenceClassification model = fresh()) {
+                Trainer.Result stopped = TrainerTest.saving(new Trainer(model, stepArgs(), TrainerTest.TRAIN, TrainerTest.EVAL), output,
+                                tokenizer)
+                        .addCallback(new TrainerCallback() {
+                            @Override
+                            public void onStepEnd(TrainerState state, TrainerControl control) {
+                                step.set(state.global_step);
+                            }
+
+                            @Override
+                            public void onEvaluate(TrainerState state, TrainerControl control, ClassificationMetrics metrics) {
+                                evaluations.incrementAndGet();
+                            }
+                        })
+                        // the Trainer checks after the update, then before each evaluation batch
+                        .stopWhen(() -> step.get() >= 8 && checksAfter8.incrementAndGet() > (duringEvaluation ? 2 : 0))
+                        .train();
+                assertEquals(Trainer.Status.STOPPED, stopped.status());
+                assertEquals(8, stopped.state().global_step, "no update after the one under way");
+                assertEquals(1, evaluations.get(), "only the evaluation at step 4 ran, duringEvaluation " + duringEvaluation);
+                assertTrue(stopped.state().log_history.stream().noneMatch(e -> e.containsKey("eval_loss") && e.get("step").equals(8)));
+                assertEquals(output.resolve("checkpoint-8"), stopped.checkpoint());
+            }
+            TrainerState saved = TrainerState.read(dir.resolve("stopped-" + duringEvaluation + "/checkpoint-8"));
+            assertTrue(saved.evaluation_due && saved.save_due, "the checkpoint records what the stop skipped");
+        }
+        // and the resumed run still equals an uninterrupted one: aRunStoppedAndResumedEndsBitIdenticalToAnUninterruptedOne (stopAt 8)
+    }
+
+    @Test
+    void aResumeContinuesAtTheDataPositionTheCheckpointRecordedAndIgnoreDataSkipAtItsEpochsStart(@TempDir Path dir)
+            throws Exception {
+        Location output = Location.of(dir.resolve("run"));
+        AtomicInteger step = new AtomicInteger();
+        try (Gpt2ForSequenceClassification model = fresh()) {
+            TrainerTest.saving(new Trainer(model, stepArgs(), TrainerTest.TRAIN, null), output, tokenizer)
+                    .addCallback(new TrainerCallback() {
+                        @Override
+                        public void onStepEnd(TrainerState state, TrainerControl control) {
+                            step.set(state.global_step);
+                        }
+                    })
+                    .stopWhen(() -> step.get() >= 10).train();
+        }
+        TrainerState recorded = TrainerState.read(dir.resolve("run/checkpoint-10"));
+        assertEquals(1, recorded.epoch_index, "7 updates per epoch: update 10 is the third of epoch 1");
+        assertEquals(9, recorded.epoch_batches_consumed, "3 updates x 3 micro-batches");
+        // twice the batch size: 4 updates per epoch, so global_step 10 would put a recomputed position in epoch 2
+        TrainingArguments changed = stepArgs();
+        changed.per_device_train_batch_size = 10;
+        changed.ignore_data_skip = true;
+        List<Double> epochs = new ArrayList<>();
+        Path checkpoint = new LocalStore().fetchSet(output.resolve("checkpoint-10"), ModelCheckpoint.CONFIG_FILE);
+        try (Gpt2ForSequenceClassification model = ModelCheckpoint.load(checkpoint, root)) {
+            new Trainer(model, changed, TrainerTest.TRAIN, null)
+                    .addCallback(new TrainerCallback() {
+                        @Override
+                        public void onStepEnd(TrainerState state, TrainerControl control) {
+                            epochs.add(state.epoch);
+                        }
+                    })
+                    .train(checkpoint);
+        }
+        assertEquals(1.3, epochs.get(0), 1e-9, "epoch 1 from its first batch: 3 of its 10 batches after the first update");
+    }
+
+    @Test
     void stepStrategiesEvaluateAndSaveEveryNUpdatesAndSaveTheLast(@TempDir Path dir) throws Exception {
         Run run = train(stepArgs(), dir.resolve("run"), -1);
         List<Integer> evaluated = run.result.state().log_history.stream().filter(e -> e.containsKey("eval_loss"))
