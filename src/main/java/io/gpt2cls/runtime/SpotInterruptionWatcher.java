@@ -23,9 +23,9 @@ import software.amazon.awssdk.core.SdkSystemSetting;
  * <p>A daemon thread asks every {@code pollInterval} (AWS suggests 5 s) with a session token
  * (PUT {@code /latest/api/token}, then GET with the token), and on a notice calls {@code onNotice}
  * once and ends (the job then stops as on SIGTERM, see {@link GracefulStop#request}). Off EC2 it
- * costs one connection attempt: the first failure to reach the endpoint (refused, or no answer
- * within {@value #TIMEOUT_MILLIS} ms) ends the watch with one log line. Once reached, a later
- * failure is logged and the polling goes on.
+ * costs one connection attempt: the first failure to reach the endpoint (refused, no connection
+ * within {@value #CONNECT_TIMEOUT_MILLIS} ms, or no answer within {@value #ANSWER_TIMEOUT_MILLIS} ms)
+ * ends the watch with one log line. Once reached, a later failure is logged and the polling goes on.
  */
 public final class SpotInterruptionWatcher implements AutoCloseable {
 
@@ -38,8 +38,13 @@ public final class SpotInterruptionWatcher implements AutoCloseable {
     static final String TOKEN_HEADER = "X-aws-ec2-metadata-token";
     static final String TOKEN_TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
     private static final int TOKEN_TTL_SECONDS = 6 * 3600;
-    /** Connect and answer timeout: IMDS answers in milliseconds, and an unreachable one must not cost more. */
-    private static final int TIMEOUT_MILLIS = 1000;
+    /** IMDS is a link-local address: a connection takes microseconds where it exists, and nothing else may take long. */
+    private static final int CONNECT_TIMEOUT_MILLIS = 1000;
+    /**
+     * IMDS answers in milliseconds, but the first request shares a starting JVM (class loading, libtorch) with the
+     * job; a PUT answer dropped on its way (HttpPutResponseHopLimit 1 and a bridged container) ends here.
+     */
+    private static final int ANSWER_TIMEOUT_MILLIS = 5000;
 
     private final URI endpoint;
     private final Duration pollInterval;
@@ -54,7 +59,7 @@ public final class SpotInterruptionWatcher implements AutoCloseable {
         this.pollInterval = pollInterval;
         this.onNotice = onNotice;
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofMillis(TIMEOUT_MILLIS)).proxy(HttpClient.Builder.NO_PROXY).build();
+                .connectTimeout(Duration.ofMillis(CONNECT_TIMEOUT_MILLIS)).proxy(HttpClient.Builder.NO_PROXY).build();
         this.thread = new Thread(this::watch, "gpt2cls-spot-notice");
         thread.setDaemon(true);
     }
@@ -151,7 +156,7 @@ public final class SpotInterruptionWatcher implements AutoCloseable {
 
     private HttpResponse<String> send(HttpRequest.Builder request) throws IOException {
         try {
-            return http.send(request.timeout(Duration.ofMillis(TIMEOUT_MILLIS)).build(), HttpResponse.BodyHandlers.ofString());
+            return http.send(request.timeout(Duration.ofMillis(ANSWER_TIMEOUT_MILLIS)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
