@@ -120,6 +120,11 @@ public final class GracefulStop {
             if (first) {
                 requested = true;
                 requestedAt = System.nanoTime();
+            }
+            if (active == 0) {
+                return; // nothing under way (also every ordinary exit, which runs the hook too)
+            }
+            if (first) {
                 LOG.infof("stop requested (%s): the work under way stops at its next safe point and saves; stop deadline %d s",
                         why, deadline.toSeconds());
             }
