@@ -418,7 +418,7 @@ public final class Trainer {
      * @return null to go on training, else how training ends here
      */
     private Status catchUpAfterStop() throws IOException {
-        if (!state.evaluation_due) {
+        if (!state.evaluation_due || eval == null) {
             return null;
         }
         control.resetStep();
