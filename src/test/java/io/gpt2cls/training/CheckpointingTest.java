@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -108,12 +109,7 @@ class CheckpointingTest {
         AtomicInteger step = new AtomicInteger();
         try (Gpt2ForSequenceClassification model = fresh()) {
             Trainer.Result first = TrainerTest.saving(new Trainer(model, args, TrainerTest.TRAIN, TrainerTest.EVAL), output, tokenizer)
-                    .addCallback(new TrainerCallback() {
-                        @Override
-                        public void onStepEnd(TrainerState state, TrainerControl control) {
-                            step.set(state.global_step);
-                        }
-                    })
+                    .addCallback(afterEachUpdate(state -> step.set(state.global_step)))
                     .stopWhen(() -> stopAt >= 0 && step.get() >= stopAt)
                     .train();
             if (stopAt < 0) {
@@ -129,6 +125,16 @@ class CheckpointingTest {
                     .train(checkpoint);
             return new Run(rest, out);
         }
+    }
+
+    /** A callback that runs {@code action} after each update. */
+    static TrainerCallback afterEachUpdate(Consumer<TrainerState> action) {
+        return new TrainerCallback() {
+            @Override
+            public void onStepEnd(TrainerState state, TrainerControl control) {
+                action.accept(state);
+            }
+        };
     }
 
     /** Log entries without the wall-clock values, which no two runs share. */
@@ -187,12 +193,7 @@ class CheckpointingTest {
         AtomicInteger step = new AtomicInteger();
         try (Gpt2ForSequenceClassification model = fresh()) {
             TrainerTest.saving(new Trainer(model, stepArgs(), TrainerTest.TRAIN, null), output, tokenizer)
-                    .addCallback(new TrainerCallback() {
-                        @Override
-                        public void onStepEnd(TrainerState state, TrainerControl control) {
-                            step.set(state.global_step);
-                        }
-                    })
+                    .addCallback(afterEachUpdate(state -> step.set(state.global_step)))
                     .stopWhen(() -> step.get() >= 10).train();
         }
         TrainerState recorded = TrainerState.read(dir.resolve("run/checkpoint-10"));
@@ -206,12 +207,7 @@ class CheckpointingTest {
         Path checkpoint = new LocalStore().fetchSet(output.resolve("checkpoint-10"), ModelCheckpoint.CONFIG_FILE);
         try (Gpt2ForSequenceClassification model = ModelCheckpoint.load(checkpoint, root)) {
             new Trainer(model, changed, TrainerTest.TRAIN, null)
-                    .addCallback(new TrainerCallback() {
-                        @Override
-                        public void onStepEnd(TrainerState state, TrainerControl control) {
-                            epochs.add(state.epoch);
-                        }
-                    })
+                    .addCallback(afterEachUpdate(state -> epochs.add(state.epoch)))
                     .train(checkpoint);
         }
         assertEquals(1.3, epochs.get(0), 1e-9, "epoch 1 from its first batch: 3 of its 10 batches after the first update");
@@ -234,16 +230,10 @@ class CheckpointingTest {
 
     @Test
     void saveTotalLimitDeletesTheOldestButNeverTheBest(@TempDir Path dir) throws Exception {
-        TrainingArguments args = stepArgs();
-        args.save_total_limit = 2;
-        args.metric_for_best_model = "loss";
-        args.load_best_model_at_end = true;
-        LabeledSequences flipped = flipped(TrainerTest.EVAL); // eval loss rises as the model learns: the best is the first
         LocalStore store = new LocalStore();
         Location out = Location.of(dir.resolve("run"));
         try (Gpt2ForSequenceClassification model = fresh()) {
-            Trainer.Result result = new Trainer(model, args, TrainerTest.TRAIN, flipped).savingTo(store, out)
-                    .addCallback(new CheckpointPublisher(store, out, TrainerTest.gpt2Files(tokenizer), args.save_total_limit)).train();
+            Trainer.Result result = bestFirst(model, 2, store, out).train();
             assertEquals(4, result.state().best_global_step, "the setup needs the best checkpoint to be the first");
             assertEquals(4, result.finalModelStep());
         }
@@ -255,23 +245,13 @@ class CheckpointingTest {
 
     @Test
     void saveTotalLimitOneKeepsTheNewestBesideAnOlderBestAndNeverTheStopCheckpoint(@TempDir Path dir) throws Exception {
-        TrainingArguments args = stepArgs();
-        args.save_total_limit = 1;
-        args.metric_for_best_model = "loss";
-        args.load_best_model_at_end = true;
         LocalStore store = new LocalStore();
         // stopped after update 10 (no save is due there): the stop's checkpoint is what a retry resumes
         Location stopped = Location.of(dir.resolve("stopped"));
         AtomicInteger step = new AtomicInteger();
         try (Gpt2ForSequenceClassification model = fresh()) {
-            Trainer.Result result = new Trainer(model, args, TrainerTest.TRAIN, flipped(TrainerTest.EVAL)).savingTo(store, stopped)
-                    .addCallback(new CheckpointPublisher(store, stopped, TrainerTest.gpt2Files(tokenizer), args.save_total_limit))
-                    .addCallback(new TrainerCallback() {
-                        @Override
-                        public void onStepEnd(TrainerState state, TrainerControl control) {
-                            step.set(state.global_step);
-                        }
-                    })
+            Trainer.Result result = bestFirst(model, 1, store, stopped)
+                    .addCallback(afterEachUpdate(state -> step.set(state.global_step)))
                     .stopWhen(() -> step.get() >= 10).train();
             assertEquals(Trainer.Status.STOPPED, result.status());
             assertEquals(4, result.state().best_global_step, "the setup needs the best checkpoint to be the first");
@@ -281,9 +261,7 @@ class CheckpointingTest {
         // to the end: transformers keeps the newest beside an older best even at save_total_limit 1 (a resume needs it)
         Location whole = Location.of(dir.resolve("whole"));
         try (Gpt2ForSequenceClassification model = fresh()) {
-            new Trainer(model, args, TrainerTest.TRAIN, flipped(TrainerTest.EVAL)).savingTo(store, whole)
-                    .addCallback(new CheckpointPublisher(store, whole, TrainerTest.gpt2Files(tokenizer), args.save_total_limit))
-                    .train();
+            bestFirst(model, 1, store, whole).train();
         }
         assertEquals(List.of("checkpoint-21", "checkpoint-4"), store.listSets(whole, "config.json"));
     }
@@ -359,6 +337,19 @@ class CheckpointingTest {
                 io.gpt2cls.tensors.Safetensors.read(dir.resolve("run/checkpoint-4/optimizer.safetensors"));
         assertTrue(optimizer.keySet().stream().noneMatch(name -> name.contains(".wte.") || name.contains(".wpe.")));
         assertNotNull(optimizer.get("score.weight.exp_avg"));
+    }
+
+    /**
+     * A trainer whose best checkpoint is the first (eval loss rises as the model learns on flipped labels), with
+     * load_best_model_at_end and checkpoints rotated at {@code saveTotalLimit}.
+     */
+    static Trainer bestFirst(Gpt2ForSequenceClassification model, int saveTotalLimit, LocalStore store, Location out) throws Exception {
+        TrainingArguments args = stepArgs();
+        args.save_total_limit = saveTotalLimit;
+        args.metric_for_best_model = "loss";
+        args.load_best_model_at_end = true;
+        return new Trainer(model, args, TrainerTest.TRAIN, flipped(TrainerTest.EVAL)).savingTo(store, out)
+                .addCallback(new CheckpointPublisher(store, out, TrainerTest.gpt2Files(tokenizer), saveTotalLimit));
     }
 
     static LabeledSequences flipped(LabeledSequences data) {
