@@ -108,12 +108,32 @@ public interface AppConfig {
 
     interface Finetune {
         /**
-         * How long a stop request (SIGTERM: a spot reclaim, a Batch job terminated) waits for training
-         * to finish its update, write and publish a checkpoint, before the JVM exits anyway. AWS Batch
-         * (ECS) sends SIGKILL 110 s after SIGTERM, so the default leaves 10 s to spare.
+         * The stop deadline: how long a stop (SIGTERM: a Batch job terminated, an instance going away;
+         * or a spot interruption notice) may take, from the request, to finish the update under way
+         * and write and publish a checkpoint. When it passes first, the process exits with 124 and the
+         * set it was publishing stays uncommitted. ECS sends SIGKILL 30 s after SIGTERM unless the
+         * task's stop timeout (ECS_CONTAINER_STOP_TIMEOUT) says otherwise; keep this below it.
          */
-        @WithDefault("100s")
-        Duration stopTimeout();
+        @WithDefault("25s")
+        Duration stopDeadline();
+
+        SpotNotice spotNotice();
+
+        /**
+         * Watching EC2's instance metadata for a spot interruption notice (two minutes before a
+         * reclaim), to stop as on SIGTERM while there is time to save. The AWS SDK's settings hold:
+         * AWS_EC2_METADATA_DISABLED=true turns it off, AWS_EC2_METADATA_SERVICE_ENDPOINT moves it.
+         */
+        interface SpotNotice {
+            @WithDefault("true")
+            boolean enabled();
+
+            /** The instance metadata endpoint; unset: the AWS SDK's (http://169.254.169.254 by default). */
+            Optional<URI> endpoint();
+
+            @WithDefault("5s")
+            Duration pollInterval();
+        }
 
         /**
          * One JSON line per training log entry on stderr (logger category gpt2cls.metrics), for

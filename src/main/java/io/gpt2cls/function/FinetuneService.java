@@ -17,6 +17,7 @@ import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.runtime.GracefulStop;
+import io.gpt2cls.runtime.SpotInterruptionWatcher;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.storage.PublishConflictException;
@@ -102,7 +103,7 @@ public class FinetuneService {
         try (ArtifactStore.Staging probe = store.stage(output, ModelCheckpoint.CONFIG_FILE)) {
             // discarded unused
         }
-        GracefulStop.setTimeout(config.finetune().stopTimeout());
+        GracefulStop.setDeadline(config.finetune().stopDeadline());
         FinetuneJob.Spec spec = new FinetuneJob.Spec(
                 prepared,
                 request.baseModel == null ? null : store.fetchSet(Location.parse(request.baseModel), ModelCheckpoint.CONFIG_FILE),
@@ -114,7 +115,17 @@ public class FinetuneService {
                 request.baseModel == null ? null : Location.parse(request.baseModel).toString(),
                 request.resumeFromCheckpoint,
                 config.finetune().jsonLogs().orElse(onAws()));
-        return response(FinetuneJob.run(spec, store));
+        try (SpotInterruptionWatcher spot = watchForSpotNotice()) {
+            return response(FinetuneJob.run(spec, store));
+        }
+    }
+
+    /** A spot interruption notice stops training as SIGTERM does (null: not watching). */
+    private SpotInterruptionWatcher watchForSpotNotice() {
+        AppConfig.Finetune.SpotNotice settings = config.finetune().spotNotice();
+        return !settings.enabled() ? null : SpotInterruptionWatcher.endpoint(settings.endpoint())
+                .map(endpoint -> SpotInterruptionWatcher.start(endpoint, settings.pollInterval(), GracefulStop::request))
+                .orElse(null);
     }
 
     private static void validate(FinetuneRequest request) {

@@ -4,9 +4,12 @@ import java.time.Duration;
 
 import org.jboss.logging.Logger;
 
+import com.sun.jna.Native;
+
 /**
- * Lets long native work stop cleanly when the JVM is asked to exit (SIGTERM: a spot instance
- * reclaimed, {@code aws batch terminate-job}, {@code docker stop}; or SIGINT).
+ * Lets long native work stop cleanly, and in bounded time, when the process is asked to stop:
+ * SIGTERM (a spot instance reclaimed, {@code aws batch terminate-job}, {@code docker stop}), SIGINT,
+ * or {@link #request} (a spot interruption notice, {@link SpotInterruptionWatcher}).
  *
  * <p>Why: on SIGTERM the JVM runs its shutdown hooks and then exits the process, and at exit
  * libtorch's C++ static destructors free its allocator and thread pools while another thread may
@@ -16,23 +19,38 @@ import org.jboss.logging.Logger;
  *
  * <p>How: a job wraps its native work in {@link #enter()}. The first call installs a shutdown hook
  * that sets the stop flag ({@link #requested()}), which the work polls at safe points (the Trainer:
- * between updates, then it writes and publishes a checkpoint), and waits, at most
- * {@link #setTimeout the timeout}, until every scope has closed, i.e. the work has finished, closed
- * its NDManagers and left native code. Only then does the JVM go on to exit, with status 143 for
- * SIGTERM. Quarkus' own shutdown (which would stop the CDI beans the work uses) waits the same way
- * ({@link #stopAndAwait()}, from a {@code ShutdownEvent} observer).
+ * between updates and evaluation batches, then it writes and publishes a checkpoint), and waits
+ * until every scope has closed, i.e. the work has finished, closed its NDManagers and left native
+ * code. Only then does the JVM go on to exit, with status 143 for SIGTERM. Quarkus' own shutdown
+ * (which would stop the CDI beans the work uses) waits the same way ({@link #stopAndAwait()}, from a
+ * {@code ShutdownEvent} observer).
  *
- * <p>Process-wide by nature (signals are), hence static. If the wait times out the JVM exits
- * anyway; the caller chooses the timeout to fit the platform's grace period (ECS: 110 s before SIGKILL).
+ * <p>The wait is bounded by the <b>stop deadline</b> ({@link #setDeadline}, counted from the first
+ * request, 25 s by default: ECS sends SIGKILL 30 s after SIGTERM unless the task says otherwise).
+ * When it passes with work still under way, the process ends at once with
+ * {@value #DEADLINE_PASSED_EXIT_STATUS} through libc's {@code _exit}: neither {@code System.exit}
+ * nor {@code Runtime.halt} would do, because both end in {@code exit()}, which runs libtorch's static
+ * destructors under the thread still inside libtorch (the crash above). A set being published at
+ * that moment is never committed (its commit object goes last), so readers and the retry see the
+ * newest complete checkpoint.
+ *
+ * <p>Process-wide by nature (signals are), hence static.
  */
 public final class GracefulStop {
+
+    /**
+     * Exit status when the stop deadline passed before the work stopped: as {@code timeout(1)} reports
+     * a command it had to end. 0, 1, 2, 75 and 143 mean other things (see the CLI).
+     */
+    public static final int DEADLINE_PASSED_EXIT_STATUS = 124;
 
     private static final Logger LOG = Logger.getLogger(GracefulStop.class);
     private static final Object LOCK = new Object();
     private static int active;
     private static boolean hookInstalled;
     private static volatile boolean requested;
-    private static volatile Duration timeout = Duration.ofSeconds(100);
+    private static long requestedAt; // System.nanoTime() of the first request, under LOCK
+    private static volatile Duration deadline = Duration.ofSeconds(25);
 
     private GracefulStop() {}
 
@@ -46,7 +64,7 @@ public final class GracefulStop {
     public static Scope enter() {
         synchronized (LOCK) {
             if (!hookInstalled) {
-                Runtime.getRuntime().addShutdownHook(new Thread(GracefulStop::onJvmShutdown, "gpt2cls-graceful-stop"));
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> awaitScopes("SIGTERM or SIGINT"), "gpt2cls-graceful-stop"));
                 hookInstalled = true;
             }
             active++;
@@ -64,9 +82,19 @@ public final class GracefulStop {
         return requested;
     }
 
-    /** How long the exit waits for work under way; set from configuration before the work starts. */
-    public static void setTimeout(Duration wait) {
-        timeout = wait;
+    /** How long a stop may take, from the first request; set from configuration before the work starts. */
+    public static void setDeadline(Duration stopDeadline) {
+        deadline = stopDeadline;
+    }
+
+    /**
+     * Asks the work under way to stop at its next safe point, as SIGTERM does, without the JVM
+     * exiting yet (the job ends itself once it has saved); the stop deadline holds all the same.
+     */
+    public static void request(String why) {
+        Thread watchdog = new Thread(() -> awaitScopes(why), "gpt2cls-stop-deadline");
+        watchdog.setDaemon(true);
+        watchdog.start();
     }
 
     /**
@@ -75,45 +103,59 @@ public final class GracefulStop {
      */
     public static void stopAndAwait() {
         synchronized (LOCK) {
-            if (active > 0) {
-                awaitScopes();
+            if (active == 0) {
+                return;
             }
         }
+        awaitScopes("SIGTERM or SIGINT");
     }
 
-    private static void onJvmShutdown() {
+    /**
+     * Sets the flag and waits until no scope is open; past the deadline, ends the process. Several
+     * may wait (the JVM's hook, Quarkus', a notice's watchdog): the first request reports.
+     */
+    private static void awaitScopes(String why) {
         synchronized (LOCK) {
-            awaitScopes();
+            boolean first = !requested;
+            if (first) {
+                requested = true;
+                requestedAt = System.nanoTime();
+            }
+            if (active == 0) {
+                return; // nothing under way (also every ordinary exit, which runs the hook too)
+            }
+            if (first) {
+                LOG.infof("stop requested (%s): the work under way stops at its next safe point and saves; stop deadline %d s",
+                        why, deadline.toSeconds());
+            }
+            long end = requestedAt + deadline.toNanos();
+            try {
+                while (active > 0 && System.nanoTime() < end) {
+                    LOCK.wait(Math.max(1, (end - System.nanoTime()) / 1_000_000));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (active > 0) {
+                exitAtDeadline();
+            } else if (first) {
+                LOG.infof("the work under way stopped %.1f s after the stop request", (System.nanoTime() - requestedAt) / 1e9);
+            }
         }
     }
 
-    /** Sets the flag and waits, holding LOCK, until no scope is open or the timeout passes. */
-    private static void awaitScopes() {
-        boolean first = !requested; // Quarkus' hook and ours may both wait: one of them reports
-        requested = true;
-        if (active == 0) {
-            return;
-        }
-        long start = System.nanoTime();
-        long deadline = start + timeout.toNanos();
-        if (first) {
-            LOG.infof("stop requested (SIGTERM or SIGINT): waiting up to %d s for the work under way to stop at a safe point",
-                    timeout.toSeconds());
-        }
+    /** The deadline passed with work under way: end the process now, without running libtorch's static destructors. */
+    private static void exitAtDeadline() {
+        LOG.errorf("the stop deadline (%d s) passed and the work under way has not stopped: exiting with %d now; whatever it"
+                + " was publishing stays uncommitted, and a retry resumes from the newest complete checkpoint",
+                deadline.toSeconds(), DEADLINE_PASSED_EXIT_STATUS);
+        System.out.flush();
+        System.err.flush();
         try {
-            while (active > 0 && System.nanoTime() < deadline) {
-                LOCK.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (!first) {
-            return;
-        }
-        if (active > 0) {
-            LOG.errorf("the work under way did not stop within %d s; exiting anyway", timeout.toSeconds());
-        } else {
-            LOG.infof("the work under way stopped %.1f s after the stop request; exiting", (System.nanoTime() - start) / 1e9);
+            Native.load("c", NativeRuntime.LibC.class)._exit(DEADLINE_PASSED_EXIT_STATUS);
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            Runtime.getRuntime().halt(DEADLINE_PASSED_EXIT_STATUS); // no libc to call: the JVM's own, which runs exit()
         }
     }
 }

@@ -59,6 +59,9 @@ public final class NativeRuntime {
 
         /** Returns 1 on success. */
         int mallopt(int param, int value);
+
+        /** Ends the process at once: no atexit handlers, no C++ static destructors (see {@link GracefulStop}). */
+        void _exit(int status);
     }
 
     /** mallopt parameters (malloc.h). */

@@ -21,7 +21,10 @@ import io.gpt2cls.tokenizer.TokenizerFiles;
  * Trainer has written it ({@link #onSave}): the files go into a staged set with the model's
  * tokenizer files, and {@code config.json} is committed last, so a checkpoint in S3 (or a local
  * directory) exists only once it is complete. Then rotates checkpoints: with
- * {@code save_total_limit}, the oldest beyond the limit are deleted, never the best one.
+ * {@code save_total_limit}, the oldest beyond the limit are deleted, never the best one and never
+ * the one just published (the newest: what a resume needs, and at a stop the checkpoint a retry
+ * continues from). So, as in transformers' {@code _rotate_checkpoints}, a limit of 1 keeps two when
+ * the best is older than the newest.
  */
 public final class CheckpointPublisher implements TrainerCallback {
 
@@ -58,7 +61,7 @@ public final class CheckpointPublisher implements TrainerCallback {
         }
         LOG.infof("published %s (%.1f s)", saved.location(), (System.nanoTime() - start) / 1e9);
         if (!saved.finalModel() && saveTotalLimit != null) {
-            rotate(state);
+            rotate(state, saved.name());
         }
     }
 
@@ -67,8 +70,8 @@ public final class CheckpointPublisher implements TrainerCallback {
         return checkpointNames(store, output).stream().map(output::resolve).toList();
     }
 
-    /** Deletes the oldest checkpoints beyond {@code save_total_limit}, keeping the best. */
-    private void rotate(TrainerState state) throws IOException {
+    /** Deletes the oldest checkpoints beyond {@code save_total_limit}, keeping the best and {@code newest}. */
+    private void rotate(TrainerState state, String newest) throws IOException {
         List<String> names = new ArrayList<>(checkpointNames(store, output));
         String best = state.best_model_checkpoint == null ? null : Location.parse(state.best_model_checkpoint).name();
         int excess = names.size() - saveTotalLimit;
@@ -76,7 +79,7 @@ public final class CheckpointPublisher implements TrainerCallback {
             if (excess <= 0) {
                 break;
             }
-            if (name.equals(best)) {
+            if (name.equals(best) || name.equals(newest)) {
                 continue;
             }
             store.deleteSet(output.resolve(name), ModelCheckpoint.CONFIG_FILE);

@@ -1,6 +1,8 @@
 package io.gpt2cls.training;
 
 import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 import ai.djl.ndarray.NDManager;
 
@@ -26,12 +28,24 @@ public final class Evaluator {
     }
 
     public static Evaluation evaluate(Gpt2ForSequenceClassification model, LabeledSequences data, int batchSize) {
+        return evaluate(model, data, batchSize, () -> false).orElseThrow();
+    }
+
+    /**
+     * An evaluation that gives up, between batches, once {@code stopRequested} turns true (a whole
+     * test split can take longer than a stop may): empty when it did.
+     */
+    public static Optional<Evaluation> evaluate(Gpt2ForSequenceClassification model, LabeledSequences data, int batchSize,
+                                                BooleanSupplier stopRequested) {
         int[] actual = new int[data.size()];
         int[] predicted = new int[data.size()];
         float[][] probabilities = new float[data.size()][];
         double lossSum = 0;
         int padId = model.config.pad_token_id;
         for (int[] rows : BatchPlan.evaluation(data, batchSize)) {
+            if (stopRequested.getAsBoolean()) {
+                return Optional.empty();
+            }
             float[][] batch;
             try (NDManager step = model.manager().newSubManager()) {
                 batch = model.probabilities(BatchPlan.batch(data, rows, padId), step);
@@ -46,7 +60,7 @@ public final class Evaluator {
         }
         List<String> labels = model.config.labels();
         double loss = data.size() == 0 ? 0 : lossSum / data.size();
-        return new Evaluation(probabilities, ClassificationMetrics.compute(actual, predicted, loss, labels));
+        return Optional.of(new Evaluation(probabilities, ClassificationMetrics.compute(actual, predicted, loss, labels)));
     }
 
     private static int argmax(float[] values) {

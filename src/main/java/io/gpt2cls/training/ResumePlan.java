@@ -25,7 +25,11 @@ import io.gpt2cls.storage.Location;
  * "This run" means the same dataset (manifest SHA-256), model source and training arguments
  * ({@link RunIdentity}). "Start over" removes the output's checkpoints first, so a later retry never
  * mixes two runs; the final model there stays until the new one replaces it. *An explicit resume
- * may change training arguments (logged) but not the dataset. A location resumes that checkpoint.
+ * (true, "latest" or a location, which resumes that checkpoint) may change training arguments
+ * (logged), but not the dataset, and not those that move the data position or the schedule
+ * ({@link TrainingArguments#DATA_POSITION}: the checkpoint's position in an epoch and its schedule
+ * step would mean other rows and another learning rate) unless the request sets
+ * {@code ignore_data_skip}, which starts the checkpoint's epoch from its first batch.
  */
 public record ResumePlan(Action action, Location checkpoint, List<Location> checkpointsToDelete) {
 
@@ -44,7 +48,7 @@ public record ResumePlan(Action action, Location checkpoint, List<Location> chec
                 if (!store.exists(request.checkpoint(), ModelCheckpoint.CONFIG_FILE)) {
                     throw new TrainingException("resume_from_checkpoint: there is no complete checkpoint at " + request.checkpoint());
                 }
-                requireSameDataset(store, request.checkpoint(), identity);
+                requireResumable(store, request.checkpoint(), identity);
                 return new ResumePlan(Action.RESUME, request.checkpoint(), List.of());
             default:
                 break;
@@ -57,7 +61,7 @@ public record ResumePlan(Action action, Location checkpoint, List<Location> chec
                 throw new TrainingException("resume_from_checkpoint is true, but " + output + " holds no complete checkpoint"
                         + " to resume; leave the field out to start, or name a checkpoint's location");
             }
-            requireSameDataset(store, newest, identity);
+            requireResumable(store, newest, identity);
             return new ResumePlan(Action.RESUME, newest, List.of());
         }
         if (newest == null) {
@@ -70,8 +74,9 @@ public record ResumePlan(Action action, Location checkpoint, List<Location> chec
         if (!finished) {
             throw new TrainingException(output + " holds an unfinished run (newest checkpoint " + newest.name()
                     + ") with other settings: " + String.join(", ", differences) + ". To continue it with this request's"
-                    + " settings set resume_from_checkpoint to true; to discard it and start over set it to false; or choose"
-                    + " another output");
+                    + " settings set resume_from_checkpoint to true" + (identity.dataPositionDifferencesFrom(
+                            RunIdentity.readFrom(store, newest)).isEmpty() ? "" : " and training.ignore_data_skip to true")
+                    + "; to discard it and start over set it to false; or choose another output");
         }
         LOG.warnf("%s holds a finished run with other settings (%s): training anew; its %d checkpoints are removed, and its"
                 + " final model stays until this run's replaces it", output, String.join(", ", differences), checkpoints.size());
@@ -82,13 +87,25 @@ public record ResumePlan(Action action, Location checkpoint, List<Location> chec
         return new ResumePlan(Action.START, null, checkpointsToDelete);
     }
 
-    /** Refuses to resume a checkpoint of another dataset: its position in an epoch would mean other rows. */
-    private static void requireSameDataset(ArtifactStore store, Location checkpoint, RunIdentity identity) throws IOException {
+    /**
+     * Refuses to resume a checkpoint of another dataset (its position in an epoch would mean other
+     * rows), or with arguments that move the data position or the schedule unless the request sets ignore_data_skip.
+     */
+    private static void requireResumable(ArtifactStore store, Location checkpoint, RunIdentity identity) throws IOException {
         RunIdentity recorded = RunIdentity.readFrom(store, checkpoint);
         if (!identity.sameDataset(recorded)) {
             throw new TrainingException("checkpoint " + checkpoint + " was trained on another dataset (manifest sha256 "
                     + recorded.datasetSha256() + ", this request's " + identity.datasetSha256() + "): its position in an epoch"
                     + " would point at other rows; to train on this dataset from its weights, pass it as base_model");
+        }
+        List<String> moved = identity.dataPositionDifferencesFrom(recorded);
+        if (!moved.isEmpty() && !identity.ignoresDataSkip()) {
+            throw new TrainingException("checkpoint " + checkpoint + " was written with other " + String.join(", ", moved)
+                    + ": these move the data position or the learning-rate schedule, so the checkpoint's position in its epoch"
+                    + " (and schedule step) would mean other rows. Send the arguments it was written with to continue it"
+                    + " exactly; or set training.ignore_data_skip to true to continue from its weights and optimizer state,"
+                    + " starting its epoch from the first batch (the run then differs from an uninterrupted one); or set"
+                    + " resume_from_checkpoint to false to start over");
         }
         List<String> differences = identity.differencesFrom(recorded);
         if (!differences.isEmpty()) {

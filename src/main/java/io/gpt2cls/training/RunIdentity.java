@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -43,18 +43,36 @@ record RunIdentity(String datasetSha256, String modelSource, JsonNode args) {
         if (!Objects.equals(modelSource, other.modelSource)) {
             differences.add("model (" + other.modelSource + " there, " + modelSource + " here)");
         }
+        differences.addAll(argumentDifferencesFrom(other, name -> !name.equals("ignore_data_skip"))); // how to resume, not what the run is
+        return differences;
+    }
+
+    /**
+     * The arguments that differ and move the data position or the schedule ({@link TrainingArguments#DATA_POSITION}):
+     * those a resume may not change without ignore_data_skip. (Another dataset is never resumed, see {@link ResumePlan}.)
+     */
+    List<String> dataPositionDifferencesFrom(RunIdentity other) {
+        return argumentDifferencesFrom(other, TrainingArguments.DATA_POSITION::contains);
+    }
+
+    private List<String> argumentDifferencesFrom(RunIdentity other, Predicate<String> compared) {
         TreeSet<String> names = new TreeSet<>();
         args.fieldNames().forEachRemaining(names::add);
-        Iterator<String> recorded = other.args.fieldNames();
-        recorded.forEachRemaining(names::add);
+        other.args.fieldNames().forEachRemaining(names::add);
+        List<String> differences = new ArrayList<>();
         for (String name : names) {
             JsonNode here = args.get(name);
             JsonNode there = other.args.get(name);
-            if (!Objects.equals(here, there)) {
+            if (compared.test(name) && !Objects.equals(here, there)) {
                 differences.add(name + " (" + there + " there, " + here + " here)");
             }
         }
         return differences;
+    }
+
+    /** Whether this request lets a resume change the data position ({@link TrainingArguments#ignore_data_skip}). */
+    boolean ignoresDataSkip() {
+        return args.path("ignore_data_skip").asBoolean(false);
     }
 
     boolean sameDataset(RunIdentity other) {

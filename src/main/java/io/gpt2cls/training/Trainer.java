@@ -42,10 +42,12 @@ import io.gpt2cls.storage.Location;
  * seed and epoch; dropout is reseeded per micro-batch from (seed, global_step, micro-batch)). Given
  * the same thread count, the resumed run computes bit for bit what the uninterrupted one does.
  *
- * <p><b>Stopping.</b> When {@link #stopWhen} reports a request (SIGTERM: a spot instance reclaimed,
- * a Batch job stopped), the update under way finishes with whatever evaluation and save were due at
- * it, a checkpoint is written if the last one is older, and {@link #train} returns
- * {@link Status#STOPPED}.
+ * <p><b>Stopping.</b> When {@link #stopWhen} reports a request (SIGTERM, a spot interruption
+ * notice, a Batch job stopped), the update under way finishes, no evaluation starts (one under way
+ * gives up between batches), a checkpoint is written if the last one is older, and {@link #train}
+ * returns {@link Status#STOPPED}: one update plus a save. An evaluation the stop skipped is recorded
+ * in the checkpoint as due ({@link TrainerState#evaluation_due}) and runs first when it is resumed,
+ * so the resumed run still equals an uninterrupted one.
  *
  * <p>Native memory stays flat: each forward/backward runs on a sub-manager that is closed right
  * after backward, and gradients are read through handles owned by the update's own sub-manager.
@@ -204,6 +206,8 @@ public final class Trainer {
         int totalUpdates = args.max_steps > 0 ? args.max_steps : (int) Math.ceil(args.num_train_epochs * updatesPerEpoch);
         int epochs = (totalUpdates + updatesPerEpoch - 1) / updatesPerEpoch;
         schedule = LinearSchedule.of(args, totalUpdates);
+        int startEpoch = 0;
+        int startBatch = 0;
         try (AdamW adamW = new AdamW(trainable, model.manager(), args)) {
             optimizer = adamW;
             if (resumeFrom != null) {
@@ -213,6 +217,10 @@ public final class Trainer {
                 scheduleStep = resumed.scheduleStep();
                 lossScaler = resumed.scaler();
                 lastSavedStep = state.global_step;
+                // where the data stands, as the checkpoint recorded it (one written before it was recorded: from global_step)
+                startEpoch = state.epoch_index != null ? state.epoch_index : state.global_step / updatesPerEpoch;
+                startBatch = args.ignore_data_skip ? 0 : state.epoch_index != null ? state.epoch_batches_consumed
+                        : (state.global_step - startEpoch * updatesPerEpoch) * args.gradient_accumulation_steps;
             } else {
                 state = new TrainerState();
                 state.dataset_sha256 = datasetSha256;
@@ -232,10 +240,14 @@ public final class Trainer {
                     eval == null ? "no evaluation" : "evaluating on " + eval.size() + " rows", epochs, updatesPerEpoch,
                     totalUpdates, args.per_device_train_batch_size, args.gradient_accumulation_steps, args.learning_rate,
                     schedule.warmupSteps(), args.weight_decay, args.fp16 ? "fp16 mixed precision" : "fp32",
-                    resumeFrom == null ? "" : "; resuming at update " + state.global_step);
+                    resumeFrom == null ? "" : "; resuming at update " + state.global_step + " (epoch " + startEpoch + ", batch "
+                            + startBatch + (args.ignore_data_skip ? ", ignore_data_skip" : "") + ")");
             progress = new Progress(totalUpdates, state.global_step);
             callbacks.forEach(c -> c.onTrainBegin(state, control));
-            Status status = loop(updatesPerEpoch, epochs, totalUpdates, trainable);
+            Status status = catchUpAfterStop();
+            if (status == null) {
+                status = loop(epochs, totalUpdates, startEpoch, startBatch, trainable);
+            }
             trainable.values().forEach(p -> p.setRequiresGradient(false));
             return status == Status.STOPPED ? stopped() : finish();
         } finally {
@@ -252,12 +264,12 @@ public final class Trainer {
         return trainable;
     }
 
-    private Status loop(int updatesPerEpoch, int epochs, int totalUpdates, Map<String, NDArray> trainable) throws IOException {
+    /** Trains from micro-batch {@code startBatch} of epoch {@code startEpoch} on, evaluating and saving as the strategies say. */
+    private Status loop(int epochs, int totalUpdates, int startEpoch, int startBatch, Map<String, NDArray> trainable) throws IOException {
         int padId = model.config.pad_token_id;
-        for (int epoch = state.global_step / updatesPerEpoch; epoch < epochs && state.global_step < totalUpdates; epoch++) {
+        for (int epoch = startEpoch; epoch < epochs && state.global_step < totalUpdates; epoch++) {
             List<int[]> batches = BatchPlan.trainingEpoch(train, args.per_device_train_batch_size, args.seed, epoch, args.group_by_length);
-            // a resumed epoch starts after the batches its first updates consumed
-            int first = (state.global_step - epoch * updatesPerEpoch) * args.gradient_accumulation_steps;
+            int first = epoch == startEpoch ? startBatch : 0;
             for (int start = first; start < batches.size() && state.global_step < totalUpdates; start += args.gradient_accumulation_steps) {
                 if (stopRequested.getAsBoolean()) {
                     return Status.STOPPED;
@@ -266,6 +278,9 @@ public final class Trainer {
                 update(micro, padId, trainable);
                 int consumed = start + micro.size();
                 state.epoch = epoch + (double) consumed / batches.size();
+                // recorded in checkpoints: the next micro-batch to train on (at an epoch's end, the next epoch's first)
+                state.epoch_index = consumed >= batches.size() ? epoch + 1 : epoch;
+                state.epoch_batches_consumed = consumed >= batches.size() ? 0 : consumed;
 
                 boolean epochEnds = consumed >= batches.size() || state.global_step == totalUpdates;
                 control.resetStep();
@@ -278,8 +293,11 @@ public final class Trainer {
                 if (control.shouldLog) {
                     log(progress.logEntry(state, schedule.learningRate(scheduleStep)));
                 }
-                if (control.shouldEvaluate) {
-                    evaluate();
+                if (control.shouldEvaluate && evaluate(stopRequested) == null) {
+                    // no evaluation starts, or goes on, once a stop is requested: saving is the only work left
+                    state.evaluation_due = true;
+                    state.save_due = control.shouldSave;
+                    return Status.STOPPED;
                 }
                 if (control.shouldSave) {
                     save();
@@ -393,12 +411,45 @@ public final class Trainer {
         callbacks.forEach(c -> c.onLog(state, entry));
     }
 
-    /** Evaluates the model, logs it, lets callbacks see it, then records whether it is the best so far. */
-    private Evaluator.Evaluation evaluate() {
+    /**
+     * A checkpoint written at a stop may record the evaluation (and the save after it) that was due
+     * after its update and that the stop skipped: they run first, as the uninterrupted run ran them.
+     *
+     * @return null to go on training, else how training ends here
+     */
+    private Status catchUpAfterStop() throws IOException {
+        if (!state.evaluation_due || eval == null) {
+            return null;
+        }
+        control.resetStep();
+        if (evaluate(stopRequested) == null) {
+            return Status.STOPPED; // stopped again: the checkpoint still records it as due
+        }
+        state.evaluation_due = false;
+        if (state.save_due) {
+            state.save_due = false;
+            lastSavedStep = -1; // the stop's checkpoint again, now with the evaluation in its state, as the uninterrupted run saved it
+            save();
+        }
+        if (stopRequested.getAsBoolean()) {
+            return Status.STOPPED;
+        }
+        return control.shouldTrainingStop ? Status.COMPLETED : null;
+    }
+
+    /**
+     * Evaluates the model, logs it, lets callbacks see it, then records whether it is the best so far;
+     * gives up (null, nothing recorded) when {@code stop} turns true first.
+     */
+    private Evaluator.Evaluation evaluate(BooleanSupplier stop) {
         long start = System.nanoTime();
-        Evaluator.Evaluation evaluation = Evaluator.evaluate(model, eval, args.per_device_eval_batch_size);
+        Evaluator.Evaluation evaluation = Evaluator.evaluate(model, eval, args.per_device_eval_batch_size, stop).orElse(null);
         double seconds = (System.nanoTime() - start) / 1e9;
         timings.evaluation += seconds;
+        if (evaluation == null) {
+            LOG.infof("evaluation at step %d skipped: a stop was requested; a resume runs it first", state.global_step);
+            return null;
+        }
         ClassificationMetrics metrics = evaluation.metrics();
         Map<String, Object> entry = new LinkedHashMap<>(metrics.asLogEntry());
         entry.put("eval_runtime", round(seconds));
@@ -492,7 +543,7 @@ public final class Trainer {
         } else if (eval == null || args.eval_strategy.equals("no")) {
             finalEvaluation = null;
         } else {
-            finalEvaluation = evaluatedNow() ? lastEvaluation : evaluate();
+            finalEvaluation = evaluatedNow() ? lastEvaluation : evaluate(() -> false); // all updates are done: finish them
         }
         Result result = result(Status.COMPLETED, finalEvaluation, finalStep);
         if (output != null) {

@@ -19,9 +19,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  *
  * <p>Beyond transformers' keys it holds what an exact resume needs and transformers keeps nowhere:
  * the identity of the run ({@code dataset_sha256}, {@code model_source}: a resumed run must be the
- * same run) and the running sums behind the next log line ({@code total_train_loss} and the
+ * same run), the running sums behind the next log line ({@code total_train_loss} and the
  * {@code logging_window_*} sums since the last logged step), so a run resumed mid-window logs what
- * an uninterrupted one would. Readers that load the file with {@code json.load} see extra keys;
+ * an uninterrupted one would, the position in the training data ({@code epoch_index},
+ * {@code epoch_batches_consumed}) and, in a checkpoint written at a stop, the work that was due
+ * after its update but skipped ({@code evaluation_due}, {@code save_due}). Readers that load the file with {@code json.load} see extra keys;
  * transformers' own {@code TrainerState.load_from_json} would refuse them, but a checkpoint of ours
  * cannot be resumed by transformers anyway (its optimizer state is safetensors, not pickle).
  */
@@ -58,6 +60,21 @@ public class TrainerState {
     @JsonProperty("logging_window_loss") public double logging_window_loss;
     @JsonProperty("logging_window_grad_norm") public double logging_window_grad_norm;
     @JsonProperty("logging_window_updates") public int logging_window_updates;
+    /**
+     * Where the training data stands: the epoch (0-based) and how many of its micro-batches (in the
+     * epoch's order, see {@link BatchPlan#trainingEpoch}) have been trained on. A resume continues
+     * there, as recorded, rather than working it out from global_step. Null in a checkpoint written
+     * before it was recorded.
+     */
+    @JsonProperty("epoch_index") public Integer epoch_index;
+    @JsonProperty("epoch_batches_consumed") public Integer epoch_batches_consumed;
+    /**
+     * A stop skipped the evaluation due after global_step (no evaluation starts once a stop is
+     * requested) and, with save_due, the save that follows it; a resume runs them first, as the
+     * uninterrupted run did.
+     */
+    @JsonProperty("evaluation_due") public boolean evaluation_due;
+    @JsonProperty("save_due") public boolean save_due;
 
     void write(Path dir) throws IOException {
         Files.writeString(dir.resolve(FILE), JSON.writeValueAsString(this));

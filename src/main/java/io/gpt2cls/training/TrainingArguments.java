@@ -69,6 +69,22 @@ public class TrainingArguments {
      * float16 is slower than float32.
      */
     @JsonProperty("fp16") public boolean fp16 = false;
+    /**
+     * transformers' {@code ignore_data_skip}: a resume starts the epoch it stopped in from its first
+     * batch instead of where the checkpoint stopped. It is also how a resume (resume_from_checkpoint
+     * true, "latest" or a location) may change the arguments in {@link #DATA_POSITION} (see
+     * {@link ResumePlan}); the run then differs from an uninterrupted one. Not part of a run's identity.
+     */
+    @JsonProperty("ignore_data_skip") public boolean ignore_data_skip = false;
+
+    /**
+     * The arguments that decide which rows each update trains on (batch size, accumulation, seed,
+     * grouping) or where the schedule stands (its length and warmup). A checkpoint's data position
+     * and schedule step mean something else under other values, so a resume that changes one is
+     * refused unless it sets ignore_data_skip.
+     */
+    static final Set<String> DATA_POSITION = Set.of("per_device_train_batch_size", "gradient_accumulation_steps", "seed",
+            "group_by_length", "num_train_epochs", "max_steps", "warmup_steps", "warmup_ratio");
 
     /** Rejects values that would make training meaningless, naming the field and a fix. */
     public void validate() {

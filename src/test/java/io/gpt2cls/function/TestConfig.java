@@ -79,8 +79,28 @@ final class TestConfig implements AppConfig {
     public Finetune finetune() {
         return new Finetune() {
             @Override
-            public Duration stopTimeout() {
-                return Duration.ofSeconds(100);
+            public Duration stopDeadline() {
+                return Duration.ofSeconds(25);
+            }
+
+            @Override
+            public SpotNotice spotNotice() {
+                return new SpotNotice() { // tests never look for EC2
+                    @Override
+                    public boolean enabled() {
+                        return false;
+                    }
+
+                    @Override
+                    public Optional<java.net.URI> endpoint() {
+                        return Optional.empty();
+                    }
+
+                    @Override
+                    public Duration pollInterval() {
+                        return Duration.ofSeconds(5);
+                    }
+                };
             }
 
             @Override

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -108,12 +109,7 @@ class CheckpointingTest {
         AtomicInteger step = new AtomicInteger();
         try (Gpt2ForSequenceClassification model = fresh()) {
             Trainer.Result first = TrainerTest.saving(new Trainer(model, args, TrainerTest.TRAIN, TrainerTest.EVAL), output, tokenizer)
-                    .addCallback(new TrainerCallback() {
-                        @Override
-                        public void onStepEnd(TrainerState state, TrainerControl control) {
-                            step.set(state.global_step);
-                        }
-                    })
+                    .addCallback(afterEachUpdate(state -> step.set(state.global_step)))
                     .stopWhen(() -> stopAt >= 0 && step.get() >= stopAt)
                     .train();
             if (stopAt < 0) {
@@ -131,6 +127,16 @@ class CheckpointingTest {
         }
     }
 
+    /** A callback that runs {@code action} after each update. */
+    static TrainerCallback afterEachUpdate(Consumer<TrainerState> action) {
+        return new TrainerCallback() {
+            @Override
+            public void onStepEnd(TrainerState state, TrainerControl control) {
+                action.accept(state);
+            }
+        };
+    }
+
     /** Log entries without the wall-clock values, which no two runs share. */
     static List<Map<String, Object>> withoutTimes(List<Map<String, Object>> history) {
         List<Map<String, Object>> kept = new ArrayList<>();
@@ -140,6 +146,71 @@ class CheckpointingTest {
             kept.add(copy);
         }
         return kept;
+    }
+
+    @Test
+    void aStopWhenAnEvaluationIsDueSavesWithoutEvaluatingAndTheResumeEvaluatesFirst(@TempDir Path dir) throws Exception {
+        // update 8 is followed by an evaluation and a save (stepArgs): the stop comes after update 8, or once the
+        // evaluation has started; either way it ends after update 8 with a save and no (complete) evaluation
+        for (boolean duringEvaluation : new boolean[] {false, true}) {
+            Location output = Location.of(dir.resolve("stopped-" + duringEvaluation));
+            AtomicInteger step = new AtomicInteger();
+            AtomicInteger evaluations = new AtomicInteger();
+            AtomicInteger checksAfter8 = new AtomicInteger();
+            try (Gpt2ForSequenceClassification model = fresh()) {
+                Trainer.Result stopped = TrainerTest.saving(new Trainer(model, stepArgs(), TrainerTest.TRAIN, TrainerTest.EVAL), output,
+                                tokenizer)
+                        .addCallback(new TrainerCallback() {
+                            @Override
+                            public void onStepEnd(TrainerState state, TrainerControl control) {
+                                step.set(state.global_step);
+                            }
+
+                            @Override
+                            public void onEvaluate(TrainerState state, TrainerControl control, ClassificationMetrics metrics) {
+                                evaluations.incrementAndGet();
+                            }
+                        })
+                        // the Trainer checks after the update, then before each evaluation batch
+                        .stopWhen(() -> step.get() >= 8 && checksAfter8.incrementAndGet() > (duringEvaluation ? 2 : 0))
+                        .train();
+                assertEquals(Trainer.Status.STOPPED, stopped.status());
+                assertEquals(8, stopped.state().global_step, "no update after the one under way");
+                assertEquals(1, evaluations.get(), "only the evaluation at step 4 ran, duringEvaluation " + duringEvaluation);
+                assertTrue(stopped.state().log_history.stream().noneMatch(e -> e.containsKey("eval_loss") && e.get("step").equals(8)));
+                assertEquals(output.resolve("checkpoint-8"), stopped.checkpoint());
+            }
+            TrainerState saved = TrainerState.read(dir.resolve("stopped-" + duringEvaluation + "/checkpoint-8"));
+            assertTrue(saved.evaluation_due && saved.save_due, "the checkpoint records what the stop skipped");
+        }
+        // and the resumed run still equals an uninterrupted one: aRunStoppedAndResumedEndsBitIdenticalToAnUninterruptedOne (stopAt 8)
+    }
+
+    @Test
+    void aResumeContinuesAtTheDataPositionTheCheckpointRecordedAndIgnoreDataSkipAtItsEpochsStart(@TempDir Path dir)
+            throws Exception {
+        Location output = Location.of(dir.resolve("run"));
+        AtomicInteger step = new AtomicInteger();
+        try (Gpt2ForSequenceClassification model = fresh()) {
+            TrainerTest.saving(new Trainer(model, stepArgs(), TrainerTest.TRAIN, null), output, tokenizer)
+                    .addCallback(afterEachUpdate(state -> step.set(state.global_step)))
+                    .stopWhen(() -> step.get() >= 10).train();
+        }
+        TrainerState recorded = TrainerState.read(dir.resolve("run/checkpoint-10"));
+        assertEquals(1, recorded.epoch_index, "7 updates per epoch: update 10 is the third of epoch 1");
+        assertEquals(9, recorded.epoch_batches_consumed, "3 updates x 3 micro-batches");
+        // twice the batch size: 4 updates per epoch, so global_step 10 would put a recomputed position in epoch 2
+        TrainingArguments changed = stepArgs();
+        changed.per_device_train_batch_size = 10;
+        changed.ignore_data_skip = true;
+        List<Double> epochs = new ArrayList<>();
+        Path checkpoint = new LocalStore().fetchSet(output.resolve("checkpoint-10"), ModelCheckpoint.CONFIG_FILE);
+        try (Gpt2ForSequenceClassification model = ModelCheckpoint.load(checkpoint, root)) {
+            new Trainer(model, changed, TrainerTest.TRAIN, null)
+                    .addCallback(afterEachUpdate(state -> epochs.add(state.epoch)))
+                    .train(checkpoint);
+        }
+        assertEquals(1.3, epochs.get(0), 1e-9, "epoch 1 from its first batch: 3 of its 10 batches after the first update");
     }
 
     @Test
@@ -159,16 +230,10 @@ class CheckpointingTest {
 
     @Test
     void saveTotalLimitDeletesTheOldestButNeverTheBest(@TempDir Path dir) throws Exception {
-        TrainingArguments args = stepArgs();
-        args.save_total_limit = 2;
-        args.metric_for_best_model = "loss";
-        args.load_best_model_at_end = true;
-        LabeledSequences flipped = flipped(TrainerTest.EVAL); // eval loss rises as the model learns: the best is the first
         LocalStore store = new LocalStore();
         Location out = Location.of(dir.resolve("run"));
         try (Gpt2ForSequenceClassification model = fresh()) {
-            Trainer.Result result = new Trainer(model, args, TrainerTest.TRAIN, flipped).savingTo(store, out)
-                    .addCallback(new CheckpointPublisher(store, out, TrainerTest.gpt2Files(tokenizer), args.save_total_limit)).train();
+            Trainer.Result result = bestFirst(model, 2, store, out).train();
             assertEquals(4, result.state().best_global_step, "the setup needs the best checkpoint to be the first");
             assertEquals(4, result.finalModelStep());
         }
@@ -176,6 +241,29 @@ class CheckpointingTest {
                 "the newest and the best, which is older than the limit");
         assertArrayEquals(Files.readAllBytes(dir.resolve("run/checkpoint-4/model.safetensors")),
                 Files.readAllBytes(dir.resolve("run/model.safetensors")), "load_best_model_at_end");
+    }
+
+    @Test
+    void saveTotalLimitOneKeepsTheNewestBesideAnOlderBestAndNeverTheStopCheckpoint(@TempDir Path dir) throws Exception {
+        LocalStore store = new LocalStore();
+        // stopped after update 10 (no save is due there): the stop's checkpoint is what a retry resumes
+        Location stopped = Location.of(dir.resolve("stopped"));
+        AtomicInteger step = new AtomicInteger();
+        try (Gpt2ForSequenceClassification model = fresh()) {
+            Trainer.Result result = bestFirst(model, 1, store, stopped)
+                    .addCallback(afterEachUpdate(state -> step.set(state.global_step)))
+                    .stopWhen(() -> step.get() >= 10).train();
+            assertEquals(Trainer.Status.STOPPED, result.status());
+            assertEquals(4, result.state().best_global_step, "the setup needs the best checkpoint to be the first");
+        }
+        assertEquals(List.of("checkpoint-10", "checkpoint-4"), store.listSets(stopped, "config.json"),
+                "the stop's checkpoint beside the best");
+        // to the end: transformers keeps the newest beside an older best even at save_total_limit 1 (a resume needs it)
+        Location whole = Location.of(dir.resolve("whole"));
+        try (Gpt2ForSequenceClassification model = fresh()) {
+            bestFirst(model, 1, store, whole).train();
+        }
+        assertEquals(List.of("checkpoint-21", "checkpoint-4"), store.listSets(whole, "config.json"));
     }
 
     @Test
@@ -249,6 +337,19 @@ class CheckpointingTest {
                 io.gpt2cls.tensors.Safetensors.read(dir.resolve("run/checkpoint-4/optimizer.safetensors"));
         assertTrue(optimizer.keySet().stream().noneMatch(name -> name.contains(".wte.") || name.contains(".wpe.")));
         assertNotNull(optimizer.get("score.weight.exp_avg"));
+    }
+
+    /**
+     * A trainer whose best checkpoint is the first (eval loss rises as the model learns on flipped labels), with
+     * load_best_model_at_end and checkpoints rotated at {@code saveTotalLimit}.
+     */
+    static Trainer bestFirst(Gpt2ForSequenceClassification model, int saveTotalLimit, LocalStore store, Location out) throws Exception {
+        TrainingArguments args = stepArgs();
+        args.save_total_limit = saveTotalLimit;
+        args.metric_for_best_model = "loss";
+        args.load_best_model_at_end = true;
+        return new Trainer(model, args, TrainerTest.TRAIN, flipped(TrainerTest.EVAL)).savingTo(store, out)
+                .addCallback(new CheckpointPublisher(store, out, TrainerTest.gpt2Files(tokenizer), saveTotalLimit));
     }
 
     static LabeledSequences flipped(LabeledSequences data) {

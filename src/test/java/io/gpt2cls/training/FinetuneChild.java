@@ -2,6 +2,7 @@ package io.gpt2cls.training;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.logging.Level;
 
@@ -10,6 +11,8 @@ import org.jboss.logmanager.Logger;
 import org.jboss.logmanager.formatters.PatternFormatter;
 import org.jboss.logmanager.handlers.ConsoleHandler;
 
+import io.gpt2cls.runtime.GracefulStop;
+import io.gpt2cls.runtime.SpotInterruptionWatcher;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.LocalStore;
 import io.gpt2cls.storage.Location;
@@ -19,10 +22,11 @@ import io.gpt2cls.storage.S3Store;
 /**
  * A child process for {@link ResumeAfterKillTest}: one finetune run of the production job
  * ({@link FinetuneJob#run}) with checkpoints published to S3 (S3Proxy), exiting as the CLI does:
- * 0 when done, 143 when a SIGTERM stopped it after a checkpoint.
+ * 0 when done, 143 when a SIGTERM or a spot notice stopped it after a checkpoint.
  *
- * <p>args: dataset dir, base model dir, output (s3://..., or a local directory), S3 endpoint, cache dir, max_steps.
- * The S3 credentials, region and checksum setting come as the SDK's system properties.
+ * <p>args: dataset dir, base model dir, output (s3://..., or a local directory), S3 endpoint, cache dir, max_steps,
+ * and optionally an instance metadata endpoint to watch for a spot interruption notice, as the job does on EC2
+ * (polled every 200 ms). The S3 credentials, region and checksum setting come as the SDK's system properties.
  */
 public final class FinetuneChild {
 
@@ -36,7 +40,9 @@ public final class FinetuneChild {
                 Optional.of(true), Optional.of(URI.create(args[3])));
         TrainingArguments training = ResumeAfterKillTest.trainingArguments(Integer.parseInt(args[5]));
         Location output = Location.parse(args[2]);
-        try (S3Store s3 = S3Store.create(settings)) {
+        try (S3Store s3 = S3Store.create(settings);
+             SpotInterruptionWatcher spot = args.length > 6
+                     ? SpotInterruptionWatcher.start(URI.create(args[6]), Duration.ofMillis(200), GracefulStop::request) : null) {
             ArtifactStore store = output.isLocal() ? new LocalStore() : s3;
             FinetuneJob.Outcome outcome = FinetuneJob.run(new FinetuneJob.Spec(Path.of(args[0]), Path.of(args[1]), null, null,
                     output, training, 1), store);

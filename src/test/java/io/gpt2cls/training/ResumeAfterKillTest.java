@@ -33,6 +33,7 @@ import io.gpt2cls.model.Gpt2Config;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
+import io.gpt2cls.runtime.FakeInstanceMetadata;
 import io.gpt2cls.runtime.NativeRuntime;
 import io.gpt2cls.storage.S3ProxyExtension;
 import io.gpt2cls.storage.S3ProxyServer;
@@ -160,6 +161,31 @@ class ResumeAfterKillTest {
         assertSameRun(reference, finished(output, dir));
     }
 
+    @Test
+    void aSpotNoticeMidEpochStopsAfterACheckpointWith143AndTheRetryEndsAsAnUninterruptedRun(@TempDir Path dir) throws Exception {
+        Finished reference = reference(dir);
+        String output = "s3://" + BUCKET + "/spot";
+        try (FakeInstanceMetadata imds = new FakeInstanceMetadata()) {
+            Child first = Child.start(dir, output, imds.endpoint().toString());
+            first.awaitLine("step 5/" + MAX_STEPS); // 10 updates per epoch: mid-epoch
+            imds.announce();
+            assertEquals(143, first.finish(), first.output());
+            String log = first.output();
+            assertTrue(log.contains("spot interruption notice: " + FakeInstanceMetadata.NOTICE), log);
+            assertTrue(log.contains("stop requested: stopped after update"), log);
+            assertTrue(!log.contains("A fatal error has been detected"), "no JVM crash:\n" + log);
+            int stoppedAt = Integer.parseInt(log.replaceAll("(?s).*stopped after update (\\d+) of.*", "$1"));
+            assertTrue(stoppedAt >= 5 && stoppedAt < MAX_STEPS, "stopped after the update under way: " + stoppedAt);
+            Path data = S3.server().dataDir().resolve(BUCKET).resolve("spot");
+            assertTrue(Files.exists(data.resolve("checkpoint-" + stoppedAt).resolve("config.json")), "the stop's checkpoint is published");
+            assertTrue(imds.requests().contains("PUT /latest/api/token ttl=21600"), imds.requests().toString());
+        }
+        Child second = Child.start(dir, output); // the retry, on another instance without a notice
+        assertEquals(0, second.finish(), second.output());
+        assertTrue(second.output().contains("resuming at update "), second.output());
+        assertSameRun(reference, finished(output, dir));
+    }
+
     /** The final model, the last checkpoint's weights and the run's numbers, read back from S3. */
     record Finished(byte[] finalWeights, byte[] lastCheckpointWeights, List<Map<String, Object>> history, AllResults results) {}
 
@@ -215,8 +241,9 @@ class ResumeAfterKillTest {
             reader.start();
         }
 
-        static Child start(Path dir, String output) throws IOException {
-            List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        /** @param imds an instance metadata endpoint to watch for a spot notice, if any */
+        static Child start(Path dir, String output, String... imds) throws IOException {
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx512m", "-XX:ErrorFile=" + dir.resolve("hs_err_pid%p.log"),
                     "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
                     "-Dai.djl.offline=true",
@@ -224,7 +251,8 @@ class ResumeAfterKillTest {
                     "-Daws.region=us-east-1",
                     "-cp", System.getProperty("java.class.path"), FinetuneChild.class.getName(),
                     dataset.toString(), baseModel.toString(), output, S3.server().endpoint().toString(),
-                    dir.resolve("s3-cache").toString(), String.valueOf(MAX_STEPS));
+                    dir.resolve("s3-cache").toString(), String.valueOf(MAX_STEPS)));
+            command.addAll(List.of(imds));
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
             // OpenMP threads that sleep between parallel regions: spinning ones make these small steps 5x slower on a
             // shared 2-CPU machine

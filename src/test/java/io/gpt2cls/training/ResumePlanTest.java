@@ -116,6 +116,38 @@ class ResumePlanTest {
     }
 
     @Test
+    void anExplicitResumeThatMovesTheDataPositionIsRefusedNamingWhatDiffers() throws IOException {
+        TrainingArguments recorded = new TrainingArguments();
+        recorded.per_device_train_batch_size = 16;
+        recorded.seed = 7;
+        publish("checkpoint-8", DATASET, recorded);
+        for (ResumeFrom request : List.of(ResumeFrom.of(com.fasterxml.jackson.databind.node.BooleanNode.TRUE),
+                new ResumeFrom(ResumeFrom.Mode.AT, output.resolve("checkpoint-8")))) {
+            TrainingException e = assertThrows(TrainingException.class, () -> decide(request));
+            assertTrue(e.getMessage().contains("per_device_train_batch_size (16 there, 8 here)")
+                    && e.getMessage().contains("seed (7 there, 42 here)"), e.getMessage());
+            assertTrue(e.getMessage().contains("ignore_data_skip"), "says how to continue anyway: " + e.getMessage());
+        }
+        TrainingException auto = assertThrows(TrainingException.class, () -> decide(ResumeFrom.AUTO));
+        assertTrue(auto.getMessage().contains("resume_from_checkpoint to true and training.ignore_data_skip to true"), auto.getMessage());
+    }
+
+    @Test
+    void ignoreDataSkipLetsAnExplicitResumeChangeTheBatchSize() throws IOException {
+        TrainingArguments recorded = new TrainingArguments();
+        recorded.per_device_train_batch_size = 16;
+        publish("checkpoint-8", DATASET, recorded);
+        TrainingArguments args = new TrainingArguments();
+        args.ignore_data_skip = true;
+        identity = RunIdentity.of(DATASET, MODEL, args);
+        assertEquals(new ResumePlan(ResumePlan.Action.RESUME, output.resolve("checkpoint-8"), List.of()),
+                decide(ResumeFrom.of(com.fasterxml.jackson.databind.node.BooleanNode.TRUE)));
+        publish("checkpoint-9", DATASET, new TrainingArguments()); // this request's arguments, ignore_data_skip apart
+        assertEquals(new ResumePlan(ResumePlan.Action.RESUME, output.resolve("checkpoint-9"), List.of()), decide(ResumeFrom.AUTO),
+                "ignore_data_skip says how to resume, not which run it is: a retry of the same request resumes its own checkpoint");
+    }
+
+    @Test
     void resumeFromCheckpointTrueWithNothingToResumeIsRefused() {
         TrainingException e = assertThrows(TrainingException.class,
                 () -> decide(ResumeFrom.of(com.fasterxml.jackson.databind.node.BooleanNode.TRUE)));
