@@ -104,6 +104,21 @@ public interface AppConfig {
          */
         @WithDefault("1024")
         int tokensPerForward();
+
+        /**
+         * Weights of the models held in memory at once (the configured one and those requests
+         * named): past it, the least recently used are let go (after the requests under way on
+         * them). The default holds two GPT-2-small models (498 MB each in float32).
+         */
+        @WithDefault("1G")
+        MemorySize modelMemory();
+
+        /**
+         * Whether a request's {@code model} may name a training checkpoint ({@code checkpoint-<step>}
+         * below a model): by default only final models are served.
+         */
+        @WithDefault("false")
+        boolean allowCheckpoints();
     }
 
     interface Finetune {
