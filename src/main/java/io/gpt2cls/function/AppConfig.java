@@ -48,6 +48,17 @@ public interface AppConfig {
         @WithDefault("${java.io.tmpdir}/gpt2cls-s3")
         String cacheDir();
 
+        /**
+         * The most the cache directory may hold (downloads and staged sets); least recently used
+         * downloads no set in use needs are deleted to make room. Unset: {@link #cacheMaxShare()} of
+         * the file system that holds it.
+         */
+        Optional<MemorySize> cacheMaxSize();
+
+        /** Without {@link #cacheMaxSize()}: this share of the cache directory's file system (/tmp on Lambda). */
+        @WithDefault("0.75")
+        double cacheMaxShare();
+
         /** Files of this size or more are uploaded in parts. */
         @WithDefault("16M")
         MemorySize multipartThreshold();

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -43,39 +44,45 @@ public class PrepareService {
         StrictRequest.requireField(request.output, "output", "where the prepared dataset goes");
         Location output = Location.parse(request.output);
         PrepareSpec spec = new PrepareSpec();
-        Optional<Location> recipe;
+        List<Path> fetched = new ArrayList<>(); // downloads, deleted when done: a warm container's disk must not fill up
         try {
-            recipe = finetuneRecipe(request.train);
-            spec.trainFiles = inputFiles(request.train);
+            Optional<Location> recipe = finetuneRecipe(request.train, fetched);
+            spec.trainFiles = inputFiles(request.train, fetched);
             spec.trainLocation = request.train;
-            spec.testFiles = request.test == null ? null : inputFiles(request.test);
+            spec.testFiles = request.test == null ? null : inputFiles(request.test, fetched);
             spec.testLocation = request.test;
-            spec.tokenizer = request.tokenizer == null ? Gpt2TokenizerBuilder.cached() : Tokenizers.fetch(store, request.tokenizer);
-            spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e.getMessage(), e);
-        }
-        try (ArtifactStore.Staging staging = store.stage(output, Manifest.FILE)) {
-            spec.outputDir = staging.dir();
-            spec.textColumn = request.textColumn;
-            spec.labelColumn = request.labelColumn;
-            spec.maxLength = request.maxLength;
-            spec.truncationSide = request.truncationSide;
-            spec.testFraction = request.testFraction;
-            spec.seed = request.seed;
-            spec.labels = request.labels;
-            spec.maxShardBytes = request.maxShardBytes;
-            spec.dropLeakedTestRows = request.dropLeakedTestRows;
-            PrepareSummary summary = new DatasetPreparer().prepare(spec);
-            if (recipe.isPresent()) {
-                Files.copy(store.fetchFile(recipe.get()), staging.dir().resolve(FinetuneRecipe.FILE));
+            if (request.tokenizer != null) {
+                spec.tokenizer = Tokenizers.fetch(store, request.tokenizer);
+                fetched.add(spec.tokenizer.getParent()); // the set it came with
+            } else {
+                spec.tokenizer = Gpt2TokenizerBuilder.cached();
             }
-            staging.commit();
-            PrepareResponse response = PrepareResponse.of(output, summary);
-            response.finetuneRecipe = recipe.map(Location::toString).orElse(null);
-            return response;
+            spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
+            try (ArtifactStore.Staging staging = store.stage(output, Manifest.FILE)) {
+                spec.outputDir = staging.dir();
+                spec.textColumn = request.textColumn;
+                spec.labelColumn = request.labelColumn;
+                spec.maxLength = request.maxLength;
+                spec.truncationSide = request.truncationSide;
+                spec.testFraction = request.testFraction;
+                spec.seed = request.seed;
+                spec.labels = request.labels;
+                spec.maxShardBytes = request.maxShardBytes;
+                spec.dropLeakedTestRows = request.dropLeakedTestRows;
+                PrepareSummary summary = new DatasetPreparer().prepare(spec);
+                if (recipe.isPresent()) {
+                    fetched.add(store.fetchFile(recipe.get()));
+                    Files.copy(fetched.get(fetched.size() - 1), staging.dir().resolve(FinetuneRecipe.FILE));
+                }
+                staging.commit();
+                PrepareResponse response = PrepareResponse.of(output, summary);
+                response.finetuneRecipe = recipe.map(Location::toString).orElse(null);
+                return response;
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        } finally {
+            release(fetched);
         }
     }
 
@@ -116,7 +123,7 @@ public class PrepareService {
      * input (in it, when the input is a directory), checked now so a mistake shows before the dataset
      * is published and a GPU job starts on it.
      */
-    private Optional<Location> finetuneRecipe(String train) throws IOException {
+    private Optional<Location> finetuneRecipe(String train, List<Path> fetched) throws IOException {
         Location dir;
         if (InputFiles.isPattern(train)) {
             dir = Location.parse(InputFiles.directoryOf(train));
@@ -128,23 +135,34 @@ public class PrepareService {
         if (!store.listFiles(dir).contains(recipe)) {
             return Optional.empty();
         }
-        FinetuneRecipe.read(store.fetchFile(recipe), recipe.toString());
+        fetched.add(store.fetchFile(recipe));
+        FinetuneRecipe.read(fetched.get(fetched.size() - 1), recipe.toString());
         return Optional.of(recipe);
     }
 
     /** A file, the dataset files in a directory or prefix, or the files a pattern in the last segment matches. */
-    private List<InputFile> inputFiles(String given) throws IOException {
+    private List<InputFile> inputFiles(String given, List<Path> fetched) throws IOException {
         boolean pattern = InputFiles.isPattern(given);
         Location where = Location.parse(pattern ? InputFiles.directoryOf(given) : given);
         List<Location> listed = store.listFiles(where);
-        if (!pattern && listed.isEmpty()) {
-            return List.of(new InputFile(store.fetchFile(where), where.toString()));
-        }
+        List<Location> locations = !pattern && listed.isEmpty() ? List.of(where)
+                : InputFiles.select(given, listed.stream().map(Location::name).toList()).stream().map(where::resolve).toList();
         List<InputFile> files = new ArrayList<>();
-        for (String name : InputFiles.select(given, listed.stream().map(Location::name).toList())) {
-            Location file = where.resolve(name);
-            files.add(new InputFile(store.fetchFile(file), file.toString()));
+        for (Location file : locations) {
+            fetched.add(store.fetchFile(file));
+            files.add(new InputFile(fetched.get(fetched.size() - 1), file.toString()));
         }
         return files;
+    }
+
+    /** Lets the store delete its copies of what this run fetched (S3 downloads; local files stay where they are). */
+    private void release(List<Path> fetched) {
+        for (Path file : fetched) {
+            try {
+                store.release(file);
+            } catch (IOException | RuntimeException e) {
+                LOG.warnf("could not delete the downloaded %s: %s", file, e.getMessage());
+            }
+        }
     }
 }

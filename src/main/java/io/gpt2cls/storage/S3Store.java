@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,10 +37,10 @@ import io.gpt2cls.storage.S3Errors.Action;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkSystemSetting;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.exception.RetryableException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.core.sync.ResponseTransformer;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.profiles.ProfileFile;
 import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
@@ -113,14 +114,14 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         this.partChecksums = partChecksums;
         this.endpointOverride = endpointOverride;
         this.errors = errors;
-        this.cache = new ObjectCache(settings.cacheDir());
+        this.cache = new ObjectCache(settings.cacheDir(), settings.cacheMaxSize(), settings.cacheMaxShare());
         AtomicInteger threads = new AtomicInteger();
         this.transfers = Executors.newFixedThreadPool(settings.concurrency(), task -> {
             Thread thread = new Thread(task, "s3-transfer-" + threads.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });
-        cache.removeDeadStaging();
+        cache.removeLeftovers();
     }
 
     /** A store configured by {@code settings} and the standard AWS configuration (environment, system properties, ~/.aws). */
@@ -242,8 +243,13 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             SortedMap<String, String> etags = committedSet(location, commitObject);
             List<String> names = List.copyOf(etags.keySet());
+            List<Path> downloaded = Collections.synchronizedList(new ArrayList<>()); // pinned until the set holds them
             List<Callable<Path>> downloads = names.stream()
-                    .<Callable<Path>>map(name -> () -> download(location.resolve(name), etags.get(name)))
+                    .<Callable<Path>>map(name -> () -> {
+                        Path file = download(location.resolve(name), etags.get(name));
+                        downloaded.add(file);
+                        return file;
+                    })
                     .toList();
             try {
                 List<Path> paths = runAll(downloads);
@@ -258,6 +264,10 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                             + " (another process is publishing or deleting it); try again when it has finished");
                 }
                 LOG.infof("the set at %s changed while it was being downloaded; reading it again", location);
+            } finally {
+                for (Path file : downloaded) {
+                    cache.release(file);
+                }
             }
         }
     }
@@ -281,8 +291,8 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     }
 
     @Override
-    public void release(Path fetchedSet) throws IOException {
-        cache.removeSet(fetchedSet);
+    public void release(Path fetched) throws IOException {
+        cache.release(fetched);
     }
 
     @Override
@@ -332,26 +342,31 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         return List.copyOf(sets);
     }
 
-    /** Downloads one object version into the cache (once per ETag), refusing any other version. */
+    /** Downloads one object version into the cache (once per ETag), refusing any other version; pinned until released. */
     private Path download(Location object, String etag) throws IOException {
         Path target = cache.object(object.bucket(), object.key(), etag, object.name());
-        if (Files.isRegularFile(target)) {
-            return target;
+        Path cached = cache.reuse(target);
+        if (cached != null) {
+            return cached;
         }
-        Path part = cache.partFile(target);
         try {
-            s3.getObject(b -> b.bucket(object.bucket()).key(object.key()).ifMatch(etag), ResponseTransformer.toFile(part));
-            cache.install(part, target);
-            return target;
+            return s3.getObject(b -> b.bucket(object.bucket()).key(object.key()).ifMatch(etag), (response, in) -> {
+                try {
+                    return cache.receive(in, response.contentLength(), target);
+                } catch (IOException e) {
+                    throw RetryableException.builder().message("reading " + object + ": " + e.getMessage()).cause(e).build();
+                }
+            });
         } catch (S3Exception e) {
             if (e.statusCode() == 412 || e.statusCode() == 404) {
                 throw new ObjectChanged(object);
             }
             throw errors.translate(Action.READ, object, e);
         } catch (SdkException e) {
+            if (e.getCause() instanceof StorageException full) {
+                throw full; // no room in the cache: its own message says what to change
+            }
             throw errors.translate(Action.READ, object, e);
-        } finally {
-            Files.deleteIfExists(part);
         }
     }
 
