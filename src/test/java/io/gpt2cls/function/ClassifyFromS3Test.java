@@ -71,6 +71,18 @@ class ClassifyFromS3Test {
         }
     }
 
+    /** A service that loads {@code model} from S3 while it starts and looks for new versions every {@code refreshInterval}. */
+    static ClassifyService service(S3Store s3, Location model, Duration refreshInterval) {
+        ClassifyService service = new ClassifyService();
+        service.store = new RoutingStore(new LocalStore(), () -> s3, List.of(Location.parse("s3://" + S3ProxyTestResource.BUCKET + "/models")));
+        TestConfig config = new TestConfig();
+        config.model = model.toString();
+        config.loadOnStart = true;
+        config.refreshInterval = refreshInterval;
+        service.config = config;
+        return service;
+    }
+
     /** v2 with its weights cut in half, as an interrupted copy leaves them. */
     static Path corrupt(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -103,13 +115,7 @@ class ClassifyFromS3Test {
         Path cache = work.resolve("cache");
         try (S3Store s3 = S3Store.create(S3Settings.defaults().withCacheDir(cache))) {
             publish(s3, v1);
-            ClassifyService service = new ClassifyService();
-            service.store = new RoutingStore(new LocalStore(), () -> s3, List.of(Location.parse("s3://" + S3ProxyTestResource.BUCKET + "/models")));
-            TestConfig config = new TestConfig();
-            config.model = MODEL.toString();
-            config.loadOnStart = true;
-            config.refreshInterval = Duration.ofMillis(100);
-            service.config = config;
+            ClassifyService service = service(s3, MODEL, Duration.ofMillis(100));
             try {
                 service.start();
                 assertEquals(1, service.loads(), "loaded while starting, before any request");
@@ -143,13 +149,7 @@ class ClassifyFromS3Test {
         Location location = Location.parse("s3://" + S3ProxyTestResource.BUCKET + "/models/corrupted");
         try (S3Store s3 = S3Store.create(S3Settings.defaults().withCacheDir(cache).withCacheMaxSize(budget))) {
             publish(s3, location, v1);
-            ClassifyService service = new ClassifyService();
-            service.store = new RoutingStore(new LocalStore(), () -> s3, List.of(location));
-            TestConfig config = new TestConfig();
-            config.model = location.toString();
-            config.loadOnStart = true;
-            config.refreshInterval = Duration.ofMillis(200);
-            service.config = config;
+            ClassifyService service = service(s3, location, Duration.ofMillis(200));
             try {
                 service.start();
                 ClassifyRequest request = ClassifyServiceTest.request(ClassifyServiceTest.TEXTS.get(1));

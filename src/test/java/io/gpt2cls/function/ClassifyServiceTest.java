@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
@@ -147,6 +149,23 @@ class ClassifyServiceTest {
         }
     }
 
+    /** Runs {@code client} on {@code count} threads at once, each with its own seeded Random; rethrows a client's failed assertion. */
+    static void concurrently(int count, Consumer<Random> client) throws Exception {
+        ExecutorService clients = Executors.newFixedThreadPool(count);
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                Random random = new Random(i);
+                running.add(clients.submit(() -> client.accept(random)));
+            }
+            for (Future<?> each : running) {
+                each.get();
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
     @Test
     void concurrentRequestsGetTheAnswersOfSequentialOnes() throws Exception {
         ClassifyFunction function = function(v1, null, List.of());
@@ -158,34 +177,21 @@ class ClassifyServiceTest {
         all.texts = TEXTS;
         List<ClassifyResponse.Result> together = function.classify(all).results;
 
-        ExecutorService clients = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<?>> running = new ArrayList<>();
-            for (int client = 0; client < 4; client++) {
-                Random random = new Random(client);
-                running.add(clients.submit(() -> {
-                    for (int i = 0; i < 25; i++) {
-                        if (i % 5 == 4) {
-                            List<ClassifyResponse.Result> results = function.classify(all).results;
-                            for (int t = 0; t < TEXTS.size(); t++) {
-                                assertArrayEquals(probabilities(together.get(t)), probabilities(results.get(t)), "text " + t + " in a batch");
-                            }
-                        } else {
-                            String text = TEXTS.get(random.nextInt(TEXTS.size()));
-                            ClassifyResponse.Result result = function.classify(request(text)).results.get(0);
-                            assertArrayEquals(probabilities(sequential.get(text)), probabilities(result), text);
-                            assertEquals(sequential.get(text).label, result.label);
-                        }
+        concurrently(4, random -> {
+            for (int i = 0; i < 25; i++) {
+                if (i % 5 == 4) {
+                    List<ClassifyResponse.Result> results = function.classify(all).results;
+                    for (int t = 0; t < TEXTS.size(); t++) {
+                        assertArrayEquals(probabilities(together.get(t)), probabilities(results.get(t)), "text " + t + " in a batch");
                     }
-                    return null;
-                }));
+                } else {
+                    String text = TEXTS.get(random.nextInt(TEXTS.size()));
+                    ClassifyResponse.Result result = function.classify(request(text)).results.get(0);
+                    assertArrayEquals(probabilities(sequential.get(text)), probabilities(result), text);
+                    assertEquals(sequential.get(text).label, result.label);
+                }
             }
-            for (Future<?> client : running) {
-                client.get(); // rethrows a client's failed assertion
-            }
-        } finally {
-            clients.shutdownNow();
-        }
+        });
         assertEquals(1, services.get(0).loads(), "one model instance served every request");
     }
 
@@ -377,33 +383,20 @@ class ClassifyServiceTest {
             config.modelMemory = 2 * one.weightBytes(); // two of the three: a named model often evicts another
         }
         ClassifyFunction function = function(config, store(List.of()));
-        List<String> named = java.util.Arrays.asList(null, v2.toString(), v3.toString());
+        List<String> named = Arrays.asList(null, v2.toString(), v3.toString()); // null: the configured model
 
-        ExecutorService clients = Executors.newFixedThreadPool(6);
-        try {
-            List<Future<?>> running = new ArrayList<>();
-            for (int client = 0; client < 6; client++) {
-                Random random = new Random(client);
-                running.add(clients.submit(() -> {
-                    for (int i = 0; i < 40; i++) {
-                        String text = TEXTS.get(random.nextInt(TEXTS.size()));
-                        ClassifyRequest request = request(text);
-                        request.model = named.get(random.nextInt(named.size()));
-                        ClassifyResponse response = function.classify(request);
-                        assertNull(response.error, () -> "request for " + request.model + " failed: " + response.error.message());
-                        String model = request.model == null ? v1.toString() : request.model;
-                        assertEquals(model, response.model);
-                        assertArrayEquals(expected.get(model).get(text), probabilities(response.results.get(0)), 1e-6f, model + ": " + text);
-                    }
-                    return null;
-                }));
+        concurrently(6, random -> {
+            for (int i = 0; i < 40; i++) {
+                String text = TEXTS.get(random.nextInt(TEXTS.size()));
+                ClassifyRequest request = request(text);
+                request.model = named.get(random.nextInt(named.size()));
+                ClassifyResponse response = function.classify(request);
+                assertNull(response.error, () -> "request for " + request.model + " failed: " + response.error.message());
+                String model = request.model == null ? v1.toString() : request.model;
+                assertEquals(model, response.model);
+                assertArrayEquals(expected.get(model).get(text), probabilities(response.results.get(0)), 1e-6f, model + ": " + text);
             }
-            for (Future<?> client : running) {
-                client.get(); // rethrows a client's failed assertion
-            }
-        } finally {
-            clients.shutdownNow();
-        }
+        });
         assertTrue(services.get(0).loads() > 3, "evictions made some models load again: " + services.get(0).loads());
     }
 
