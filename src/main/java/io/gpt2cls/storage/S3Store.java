@@ -80,8 +80,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * publish completes; the marker tells that later publish to remove the old set's leftovers. Unfinished
  * multipart uploads are aborted when possible.
  *
- * <p><b>Reading</b>: downloads stream into a local cache keyed by ETag ({@link ObjectCache}), so a
- * process never downloads the same object version twice. Each GET carries {@code If-Match} with
+ * <p><b>Reading</b>: downloads stream into a local cache keyed by ETag ({@link ObjectCache}, bounded by
+ * {@link S3Settings#cacheMaxSize()}), so a process never downloads the same object version twice. Each GET carries {@code If-Match} with
  * the ETag the listing gave: a set that changes between the listing and the download is detected
  * and read again once.
  *
@@ -353,7 +353,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             return s3.getObject(b -> b.bucket(object.bucket()).key(object.key()).ifMatch(etag), (response, in) -> {
                 try {
                     return cache.receive(in, response.contentLength(), target);
-                } catch (IOException e) {
+                } catch (IOException e) { // the connection broke mid-body: the SDK retries the GET, as it does for toFile()
                     throw RetryableException.builder().message("reading " + object + ": " + e.getMessage()).cause(e).build();
                 }
             });
