@@ -84,10 +84,6 @@ final class ObjectCache {
         LOG.debugf("S3 cache %s: at most %,d bytes", this.root, budgetBytes);
     }
 
-    long budgetBytes() {
-        return budgetBytes;
-    }
-
     /** Where the object {@code key} with this ETag is (or will be) kept. */
     Path object(String bucket, String key, String etag, String name) {
         return keyDir("objects", bucket, key).resolve("@" + safeEtag(etag)).resolve(name);
@@ -106,7 +102,7 @@ final class ObjectCache {
     /**
      * Writes the {@code size} bytes of {@code in} into the cache at {@code target}, pinned for the
      * caller. Room is made first (see the class comment); the file appears complete or not at all,
-     * and whoever is second keeps the first one's (identical) file.
+     * by a rename (a second download of the same version, by another thread, puts identical bytes).
      *
      * @throws StorageException when the budget cannot hold {@code size} more bytes
      */

@@ -23,6 +23,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import io.gpt2cls.storage.LocalStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.storage.RoutingStore;
+import io.gpt2cls.storage.S3CacheBudgetTest;
 import io.gpt2cls.storage.S3ProxyTestResource;
 import io.gpt2cls.storage.S3Settings;
 import io.gpt2cls.storage.S3Store;
@@ -35,6 +36,8 @@ class PrepareOnUploadTest {
 
     static final String BUCKET = "gpt2cls-data-123456789012";
     static final S3ProxyTestResource S3 = new S3ProxyTestResource();
+    /** Room for two downloads of the 53 KB training file: each run must delete its own for the next to fit. */
+    static final long CACHE_BUDGET = 120_000;
     static Path cacheDir;
     static S3Store s3Store;
     static PrepareService prepare;
@@ -44,7 +47,7 @@ class PrepareOnUploadTest {
         S3.init(Map.of("buckets", BUCKET));
         S3.start();
         cacheDir = Files.createTempDirectory("s3-cache-");
-        s3Store = S3Store.create(S3Settings.defaults().withCacheDir(cacheDir));
+        s3Store = S3Store.create(S3Settings.defaults().withCacheDir(cacheDir).withCacheMaxSize(CACHE_BUDGET));
         prepare = new PrepareService();
         prepare.store = new RoutingStore(new LocalStore(), () -> s3Store, List.of());
         try (S3Client s3 = S3.server().client()) {
@@ -85,6 +88,19 @@ class PrepareOnUploadTest {
         assertEquals(80L, response.accepted);
         assertTrue(s3Store.exists(Location.parse("s3://" + BUCKET + "/prepared/spam"), "manifest.json"));
         assertEquals(List.of(), cachedDownloads(), "the downloaded input is deleted once prepared");
+    }
+
+    @Test
+    void aStreamOfUploadsIsPreparedWithinASmallCache() throws Exception {
+        String messages = Files.readString(TestModels.MESSAGES);
+        for (int i = 0; i < 6; i++) {
+            String key = "raw/stream-" + i + "/train.jsonl";
+            try (S3Client s3 = S3.server().client()) {
+                s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(messages));
+            }
+            assertEquals(80L, deliver("prepare-s3-put.json", "raw/spam/train.jsonl", key).accepted, key);
+            assertTrue(S3CacheBudgetTest.cachedBytes(cacheDir) <= CACHE_BUDGET);
+        }
     }
 
     @Test
