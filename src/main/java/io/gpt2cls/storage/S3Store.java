@@ -363,8 +363,10 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
             }
             throw errors.translate(Action.READ, object, e);
         } catch (SdkException e) {
-            if (e.getCause() instanceof StorageException full) {
-                throw full; // no room in the cache: its own message says what to change
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof StorageException full) {
+                    throw full; // no room in the cache (the SDK wraps it twice): its own message says what to change
+                }
             }
             throw errors.translate(Action.READ, object, e);
         }

@@ -131,8 +131,8 @@ public class S3CacheBudgetTest {
                 }
             }).toList();
             StorageException full = assertThrows(StorageException.class, () -> store.fetchFile(uploads.get(5)));
-            assertTrue(full.getMessage().contains("gpt2cls.store.s3.cache-max-size") && full.getMessage().contains("has no room"),
-                    full.getMessage());
+            assertTrue(full.getMessage().startsWith("the S3 cache in " + cacheDir + " has no room for upload-5.csv (40,000 bytes)")
+                    && full.getMessage().contains("gpt2cls.store.s3.cache-max-size"), full.getMessage());
             assertEquals(0, partFiles(cacheDir), "nothing was written for the refused download");
             for (Path file : held) {
                 assertTrue(Files.exists(file), "a file in use is never evicted");
