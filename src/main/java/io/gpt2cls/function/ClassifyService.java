@@ -57,7 +57,7 @@ public class ClassifyService {
     @Inject
     AppConfig config;
 
-    /** The models loaded, by location; made by {@link #start()} with the configured budget. */
+    /** The models loaded, by location: see {@link #models()}. */
     private volatile ModelCache models;
     /** One load at a time: concurrent requests for the same new model load it once. */
     private final Object loading = new Object();
@@ -80,7 +80,6 @@ public class ClassifyService {
     /** Loads the configured model now if so configured, and schedules the version checks. */
     void start() {
         AppConfig.Classify settings = config.classify();
-        models = new ModelCache(settings.modelMemory().asLongValue());
         if (settings.loadOnStart() && settings.model().isPresent()) {
             try (ModelCache.Lease lease = lease(null)) {
                 long start = System.nanoTime();
@@ -206,18 +205,32 @@ public class ClassifyService {
      */
     private ModelCache.Lease lease(Location requested) {
         String location = (requested != null ? requested : configuredModel()).toString();
-        ModelCache.Lease lease = models.acquire(location);
+        ModelCache.Lease lease = models().acquire(location);
         if (lease != null) {
             return lease;
         }
         synchronized (loading) {
-            lease = models.acquire(location); // loaded by another request meanwhile?
+            lease = models().acquire(location); // loaded by another request meanwhile?
             if (lease != null) {
                 return lease;
             }
             load(Location.parse(location));
-            return models.acquire(location); // the model just put: only loads, under this lock, evict or replace models
+            return models().acquire(location); // the model just put: only loads, under this lock, evict or replace models
         }
+    }
+
+    /** The models loaded, made on first use with the configured budget (the config is injected after construction). */
+    private ModelCache models() {
+        ModelCache cache = models;
+        if (cache == null) {
+            synchronized (loading) {
+                if (models == null) {
+                    models = new ModelCache(config.classify().modelMemory().asLongValue());
+                }
+                cache = models;
+            }
+        }
+        return cache;
     }
 
     private Location configuredModel() {
@@ -256,7 +269,7 @@ public class ClassifyService {
                     continue;
                 }
                 loads.incrementAndGet();
-                models.put(model, () -> afterRetired(dir));
+                models().put(model, () -> afterRetired(dir));
                 return;
             }
         } catch (IOException e) {
@@ -294,7 +307,7 @@ public class ClassifyService {
      * that throws is never run again.
      */
     private void refresh() {
-        for (TextClassifier current : models.models()) {
+        for (TextClassifier current : models().models()) {
             refresh(current);
         }
     }
@@ -307,7 +320,7 @@ public class ClassifyService {
                 return;
             }
             synchronized (loading) {
-                if (models.peek(current.location()) != current) {
+                if (models().peek(current.location()) != current) {
                     return; // replaced or evicted meanwhile
                 }
                 LOG.infof("a new version of %s was published; loading it", location);
@@ -342,7 +355,7 @@ public class ClassifyService {
 
     /** The configured model as loaded now, to check which version it is and whether a replaced one was freed. */
     TextClassifier servedModel() {
-        return models.peek(configuredModel().toString());
+        return models().peek(configuredModel().toString());
     }
 
     @PreDestroy
