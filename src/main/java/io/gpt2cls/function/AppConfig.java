@@ -48,6 +48,17 @@ public interface AppConfig {
         @WithDefault("${java.io.tmpdir}/gpt2cls-s3")
         String cacheDir();
 
+        /**
+         * The most the cache directory may hold (downloads and staged sets); least recently used
+         * downloads no set in use needs are deleted to make room. Unset: {@link #cacheMaxShare()} of
+         * the file system that holds it.
+         */
+        Optional<MemorySize> cacheMaxSize();
+
+        /** Without {@link #cacheMaxSize()}: this share of the cache directory's file system (/tmp on Lambda). */
+        @WithDefault("0.75")
+        double cacheMaxShare();
+
         /** Files of this size or more are uploaded in parts. */
         @WithDefault("16M")
         MemorySize multipartThreshold();
@@ -104,6 +115,21 @@ public interface AppConfig {
          */
         @WithDefault("1024")
         int tokensPerForward();
+
+        /**
+         * Weights of the models held in memory at once (the configured one and those requests
+         * named): past it, the least recently used are let go (after the requests under way on
+         * them). The default holds two GPT-2-small models (498 MB each in float32).
+         */
+        @WithDefault("1G")
+        MemorySize modelMemory();
+
+        /**
+         * Whether a request's {@code model} may name a training checkpoint ({@code checkpoint-<step>}
+         * below a model): by default only final models are served.
+         */
+        @WithDefault("false")
+        boolean allowCheckpoints();
     }
 
     interface Finetune {

@@ -23,21 +23,26 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
-import io.gpt2cls.inference.ModelSlot;
+import io.gpt2cls.inference.ModelCache;
 import io.gpt2cls.inference.TextClassifier;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.storage.ArtifactNotFoundException;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.storage.StorageException;
+import io.gpt2cls.training.CheckpointPublisher;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * Serves one model per container: loaded once (at start-up with {@code gpt2cls.classify.load-on-start},
- * else by the first request) and shared by every request and thread. It is replaced without a
- * pause when a new version is published at its location ({@code gpt2cls.classify.refresh-interval})
- * or a request names another model: the new one loads beside the old, requests under way finish on
- * the old one, which is then closed and its cached files deleted ({@link ModelSlot}).
+ * Serves the configured model and the models requests name: each loaded once (the configured one at
+ * start-up with {@code gpt2cls.classify.load-on-start}, else by the first request that needs it) and
+ * shared by every request and thread. A request's {@code model} is that request's only: requests
+ * without one always get the configured model. The models loaded stay within a memory budget
+ * ({@code gpt2cls.classify.model-memory}, least recently used out; {@link ModelCache}). Each is
+ * replaced without a pause when a new version is published at its location
+ * ({@code gpt2cls.classify.refresh-interval}): the new one loads beside the old, requests under way
+ * finish on the old one, which is then closed and its cached files deleted. A failed load or refresh,
+ * whatever it throws, frees what it loaded and leaves the models served as they were.
  */
 @ApplicationScoped
 public class ClassifyService {
@@ -52,7 +57,8 @@ public class ClassifyService {
     @Inject
     AppConfig config;
 
-    private final ModelSlot slot = new ModelSlot();
+    /** The models loaded, by location: see {@link #models()}. */
+    private volatile ModelCache models;
     /** One load at a time: concurrent requests for the same new model load it once. */
     private final Object loading = new Object();
     /** Version checks and the clean-up after a replaced model, off the request path. */
@@ -62,9 +68,8 @@ public class ClassifyService {
         return thread;
     });
     private final AtomicInteger loads = new AtomicInteger();
+    private final AtomicInteger failedLoads = new AtomicInteger();
     private final AtomicBoolean answered = new AtomicBoolean();
-    /** The directory the current model was read from. */
-    private volatile Path currentDir;
     /** When the first load began, for the cold-start breakdown. */
     private volatile long firstLoadStartMillis;
 
@@ -76,7 +81,7 @@ public class ClassifyService {
     void start() {
         AppConfig.Classify settings = config.classify();
         if (settings.loadOnStart() && settings.model().isPresent()) {
-            try (ModelSlot.Lease lease = lease(null)) {
+            try (ModelCache.Lease lease = lease(null)) {
                 long start = System.nanoTime();
                 lease.model().classify(List.of(WARM_UP_TEXT)); // the first forward's one-time costs, before traffic
                 LOG.infof("warm-up forward: %d ms", (System.nanoTime() - start) / 1_000_000);
@@ -95,7 +100,7 @@ public class ClassifyService {
             throw new InvalidRequestException("top_k", "field 'top_k' must be at least 1, got " + request.topK);
         }
         Location requested = request.model == null ? null : requestedModel(request.model);
-        try (ModelSlot.Lease lease = lease(requested)) {
+        try (ModelCache.Lease lease = lease(requested)) {
             TextClassifier model = lease.model();
             long classifyStart = System.nanoTime();
             List<TextClassifier.Prediction> predictions = model.classify(texts);
@@ -168,12 +173,20 @@ public class ClassifyService {
         return bytes;
     }
 
-    private static Location requestedModel(String model) {
+    /** The request's model; a training checkpoint only where configured (a final model is what was evaluated and published). */
+    private Location requestedModel(String model) {
+        Location location;
         try {
-            return Location.parse(model);
+            location = Location.parse(model);
         } catch (StorageException e) {
             throw new InvalidRequestException("model", "field 'model': " + e.getMessage());
         }
+        if (!config.classify().allowCheckpoints() && CheckpointPublisher.isCheckpoint(location.name())) {
+            throw new InvalidRequestException("model", "field 'model': '" + location + "' is a training checkpoint, not a final"
+                    + " model; name the model itself ('" + location.parent() + "'), or set gpt2cls.classify.allow-checkpoints=true"
+                    + " (env GPT2CLS_CLASSIFY_ALLOW_CHECKPOINTS) to serve checkpoints");
+        }
+        return location;
     }
 
     /** The {@code k} most probable labels, most probable first (ties in label order). */
@@ -187,32 +200,37 @@ public class ClassifyService {
     }
 
     /**
-     * A hold on the model to answer with: the current one, unless the request names another or none
-     * is loaded yet; then that one is loaded (once, however many requests wait for it) and swapped in.
+     * A hold on the model to answer with: the one the request names, else the configured one; a
+     * model not loaded yet (or evicted) is loaded, once however many requests wait for it.
      */
-    private ModelSlot.Lease lease(Location requested) {
-        ModelSlot.Lease lease = servingLease(requested);
+    private ModelCache.Lease lease(Location requested) {
+        String location = (requested != null ? requested : configuredModel()).toString();
+        ModelCache.Lease lease = models().acquire(location);
         if (lease != null) {
             return lease;
         }
         synchronized (loading) {
-            lease = servingLease(requested); // loaded by another request meanwhile?
+            lease = models().acquire(location); // loaded by another request meanwhile?
             if (lease != null) {
                 return lease;
             }
-            load(requested != null ? requested : configuredModel());
-            return slot.acquire(); // the model just put: only loads, under this lock, replace it
+            load(Location.parse(location));
+            return models().acquire(location); // the model just put: only loads, under this lock, evict or replace models
         }
     }
 
-    /** A lease on the current model if it is the one asked for (any, when none is named), else null. */
-    private ModelSlot.Lease servingLease(Location requested) {
-        ModelSlot.Lease lease = slot.acquire();
-        if (lease == null || requested == null || Location.parse(lease.model().location()).equals(requested)) {
-            return lease;
+    /** The models loaded, made on first use with the configured budget (the config is injected after construction). */
+    private ModelCache models() {
+        ModelCache cache = models;
+        if (cache == null) {
+            synchronized (loading) {
+                if (models == null) {
+                    models = new ModelCache(config.classify().modelMemory().asLongValue());
+                }
+                cache = models;
+            }
         }
-        lease.close();
-        return null;
+        return cache;
     }
 
     private Location configuredModel() {
@@ -222,9 +240,11 @@ public class ClassifyService {
     }
 
     /**
-     * Loads the committed model at {@code location} and makes it current; the caller holds
-     * {@link #loading}. The version is read before the files and checked again after: a local set is
-     * read in place, so a publish during the load could mix two versions, and is then read again.
+     * Loads the committed model at {@code location} and makes it the one served there; the caller
+     * holds {@link #loading}. The version is read before the files and checked again after: a local
+     * set is read in place, so a publish during the load could mix two versions, and is then read
+     * again. A load that fails, however, keeps nothing: the classifier frees its native memory, and
+     * the fetched files are let go (deleted from the cache unless another model reads them).
      */
     private void load(Location location) {
         if (firstLoadStartMillis == 0) {
@@ -234,15 +254,22 @@ public class ClassifyService {
             for (int attempt = 1; ; attempt++) {
                 String version = store.version(location, ModelCheckpoint.CONFIG_FILE);
                 Path dir = store.fetchSet(location, ModelCheckpoint.CONFIG_FILE);
-                TextClassifier model = TextClassifier.load(dir, location.toString(), version, config.classify().tokensPerForward());
+                TextClassifier model;
+                try {
+                    model = TextClassifier.load(dir, location.toString(), version, config.classify().tokensPerForward());
+                } catch (Throwable e) {
+                    failedLoads.incrementAndGet();
+                    afterRetired(dir); // a corrupt set would otherwise sit in the cache, read again by every retry
+                    throw e;
+                }
                 if (attempt < 3 && !store.version(location, ModelCheckpoint.CONFIG_FILE).equals(version)) {
                     LOG.infof("%s changed while it was being loaded; loading it again", location);
                     model.close();
+                    afterRetired(dir);
                     continue;
                 }
-                currentDir = dir;
                 loads.incrementAndGet();
-                slot.put(model, () -> afterRetired(dir));
+                models().put(model, () -> afterRetired(dir));
                 return;
             }
         } catch (IOException e) {
@@ -250,7 +277,7 @@ public class ClassifyService {
         }
     }
 
-    /** Runs when a replaced model has closed, on the thread that let it go last: the clean-up goes to the background. */
+    /** Runs when a model let go has closed, on the thread that let it go last: the clean-up goes to the background. */
     private void afterRetired(Path dir) {
         try {
             background.execute(() -> releaseFiles(dir));
@@ -260,42 +287,49 @@ public class ClassifyService {
     }
 
     /**
-     * Deletes a replaced model's cached files (unless the current model reads the same ones) and
-     * collects garbage: the weights are memory-mapped, and the JVM unmaps a file only when its
-     * buffer is collected, so a swap would otherwise hold the old version's pages and disk space
-     * until some later collection.
+     * Lets the store delete a closed model's cached files (files another loaded model reads stay:
+     * the store counts its fetches) and collects garbage: the weights are memory-mapped, and the JVM
+     * unmaps a file only when its buffer is collected, so a swap would otherwise hold the old
+     * version's pages and disk space until some later collection.
      */
     private void releaseFiles(Path dir) {
         try {
-            if (!dir.equals(currentDir)) {
-                store.release(dir);
-            }
+            store.release(dir);
         } catch (IOException | RuntimeException e) {
             LOG.warnf("could not delete the cached files of a replaced model in %s: %s", dir, e.getMessage());
         }
         System.gc();
     }
 
-    /** The scheduled check: a new version at the served location is loaded and swapped in; on a failure the current model serves on. */
+    /**
+     * The scheduled check, of every model loaded (a model not loaded, or evicted, gets its newest
+     * version when a request next needs it). Nothing it meets stops the schedule: a scheduled task
+     * that throws is never run again.
+     */
     private void refresh() {
-        TextClassifier current = slot.peek();
-        if (current == null) {
-            return; // nothing served yet: the first request loads the newest version
+        for (TextClassifier current : models().models()) {
+            refresh(current);
         }
+    }
+
+    /** A new version at the model's location is loaded and swapped in; on any failure the current model serves on. */
+    private void refresh(TextClassifier current) {
         try {
             Location location = Location.parse(current.location());
             if (store.version(location, ModelCheckpoint.CONFIG_FILE).equals(current.version())) {
                 return;
             }
             synchronized (loading) {
-                if (slot.peek() != current) {
-                    return; // replaced meanwhile
+                if (models().peek(current.location()) != current) {
+                    return; // replaced or evicted meanwhile
                 }
                 LOG.infof("a new version of %s was published; loading it", location);
                 load(location);
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Exception e) {
             LOG.warnf("could not refresh the model %s (version %s serves on): %s", current.location(), current.version(), e.getMessage());
+        } catch (Throwable e) { // an Error: unexpected, so with its stack
+            LOG.errorf(e, "could not refresh the model %s (version %s serves on)", current.location(), current.version());
         }
     }
 
@@ -314,14 +348,21 @@ public class ClassifyService {
         return loads.get();
     }
 
-    /** The model now served, to check which one it is and whether a replaced one was freed. */
+    /** How many loads failed after the model's files were fetched (a corrupt set, too little memory). */
+    int failedLoads() {
+        return failedLoads.get();
+    }
+
+    /** The configured model as loaded now, to check which version it is and whether a replaced one was freed. */
     TextClassifier servedModel() {
-        return slot.peek();
+        return models().peek(configuredModel().toString());
     }
 
     @PreDestroy
     void close() {
         background.shutdownNow();
-        slot.close();
+        if (models != null) {
+            models.close();
+        }
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -44,32 +45,41 @@ public class PrepareService {
         StrictRequest.requireField(request.output, "output", "where the prepared dataset goes");
         Location output = Location.parse(request.output);
         PrepareSpec spec = new PrepareSpec();
+        List<Path> fetched = new ArrayList<>(); // downloads, deleted when done: a warm container's disk must not fill up
         Optional<Location> recipe;
         List<Location> trainFiles;
         List<Location> testFiles;
         PreparedFrom inputs;
         try {
-            recipe = finetuneRecipe(request.train);
+            recipe = finetuneRecipe(request.train, fetched);
             trainFiles = inputLocations(request.train);
             testFiles = request.test == null ? List.of() : inputLocations(request.test);
             spec.trainLocation = request.train;
             spec.testLocation = request.test;
-            spec.tokenizer = request.tokenizer == null ? Gpt2TokenizerBuilder.cached() : Tokenizers.fetch(store, request.tokenizer);
+            if (request.tokenizer != null) {
+                spec.tokenizer = Tokenizers.fetch(store, request.tokenizer);
+                fetched.add(spec.tokenizer.getParent()); // the set it came with
+            } else {
+                spec.tokenizer = Gpt2TokenizerBuilder.cached();
+            }
             spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
             inputs = PreparedFrom.of(store, request, trainFiles, testFiles, recipe, spec.tokenizer);
         } catch (IOException e) {
+            release(fetched);
             throw new UncheckedIOException(e.getMessage(), e);
         }
         ArtifactStore.Staging staging;
         try {
             staging = store.stage(output, Manifest.FILE, inputs.purpose());
         } catch (PublishConflictException busy) {
+            release(fetched);
             if (busy.holder().map(holder -> inputs.purpose().equals(holder.purpose())).orElse(false)) {
                 return PrepareResponse.skipped(output, output + " is being prepared from these same inputs (inputs version "
                         + inputs.version() + ") by " + busy.holder().get().describe() + "; nothing to do", inputs.version());
             }
             throw busy;
         } catch (IOException e) {
+            release(fetched);
             throw new UncheckedIOException(e.getMessage(), e);
         }
         try (staging) {
@@ -78,8 +88,8 @@ public class PrepareService {
                 return PrepareResponse.skipped(output, output + " already holds the dataset prepared from these inputs (inputs"
                         + " version " + inputs.version() + "); nothing to do", inputs.version());
             }
-            spec.trainFiles = fetch(trainFiles);
-            spec.testFiles = request.test == null ? null : fetch(testFiles);
+            spec.trainFiles = fetch(trainFiles, fetched);
+            spec.testFiles = request.test == null ? null : fetch(testFiles, fetched);
             spec.outputDir = staging.dir();
             spec.textColumn = request.textColumn;
             spec.labelColumn = request.labelColumn;
@@ -92,7 +102,8 @@ public class PrepareService {
             spec.dropLeakedTestRows = request.dropLeakedTestRows;
             PrepareSummary summary = new DatasetPreparer().prepare(spec);
             if (recipe.isPresent()) {
-                Files.copy(store.fetchFile(recipe.get()), staging.dir().resolve(FinetuneRecipe.FILE));
+                fetched.add(store.fetchFile(recipe.get()));
+                Files.copy(fetched.get(fetched.size() - 1), staging.dir().resolve(FinetuneRecipe.FILE));
             }
             inputs.recordIn(staging.dir().resolve(Manifest.FILE));
             staging.commit();
@@ -102,6 +113,8 @@ public class PrepareService {
             return response;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        } finally {
+            release(fetched);
         }
     }
 
@@ -142,7 +155,7 @@ public class PrepareService {
      * input (in it, when the input is a directory), checked now so a mistake shows before the dataset
      * is published and a GPU job starts on it.
      */
-    private Optional<Location> finetuneRecipe(String train) throws IOException {
+    private Optional<Location> finetuneRecipe(String train, List<Path> fetched) throws IOException {
         Location dir;
         if (InputFiles.isPattern(train)) {
             dir = Location.parse(InputFiles.directoryOf(train));
@@ -154,7 +167,8 @@ public class PrepareService {
         if (!store.listFiles(dir).contains(recipe)) {
             return Optional.empty();
         }
-        FinetuneRecipe.read(store.fetchFile(recipe), recipe.toString());
+        fetched.add(store.fetchFile(recipe));
+        FinetuneRecipe.read(fetched.get(fetched.size() - 1), recipe.toString());
         return Optional.of(recipe);
     }
 
@@ -169,11 +183,23 @@ public class PrepareService {
         return InputFiles.select(given, listed.stream().map(Location::name).toList()).stream().map(where::resolve).toList();
     }
 
-    private List<InputFile> fetch(List<Location> locations) throws IOException {
+    private List<InputFile> fetch(List<Location> locations, List<Path> fetched) throws IOException {
         List<InputFile> files = new ArrayList<>();
         for (Location file : locations) {
-            files.add(new InputFile(store.fetchFile(file), file.toString()));
+            fetched.add(store.fetchFile(file));
+            files.add(new InputFile(fetched.get(fetched.size() - 1), file.toString()));
         }
         return files;
+    }
+
+    /** Lets the store delete its copies of what this run fetched (S3 downloads; local files stay where they are). */
+    private void release(List<Path> fetched) {
+        for (Path file : fetched) {
+            try {
+                store.release(file);
+            } catch (IOException | RuntimeException e) {
+                LOG.warnf("could not delete the downloaded %s: %s", file, e.getMessage());
+            }
+        }
     }
 }

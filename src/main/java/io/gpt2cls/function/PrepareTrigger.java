@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -111,12 +112,20 @@ final class PrepareTrigger {
     /** A settings file is a prepare request; relative locations in it are relative to its directory. */
     private static PrepareRequest settings(Location file, Location dir, ArtifactStore store, Location train) throws IOException {
         PrepareRequest request;
-        try (InputStream in = Files.newInputStream(store.fetchFile(file))) {
-            request = RequestParser.parse(in, PrepareRequest.class);
+        Path fetched = null;
+        try {
+            fetched = store.fetchFile(file);
+            try (InputStream in = Files.newInputStream(fetched)) {
+                request = RequestParser.parse(in, PrepareRequest.class);
+            }
         } catch (InvalidRequestException e) {
             throw new InvalidRequestException(e.field(), file + ": " + e.getMessage());
         } catch (ArtifactNotFoundException e) {
             throw new ArtifactNotFoundException(file + " was announced by the event but is gone: " + e.getMessage());
+        } finally {
+            if (fetched != null) {
+                store.release(fetched); // read once: the download goes
+            }
         }
         if (request.train == null && train != null) {
             request.train = train.toString();

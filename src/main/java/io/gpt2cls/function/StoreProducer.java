@@ -13,6 +13,7 @@ import io.gpt2cls.storage.Location;
 import io.gpt2cls.storage.RoutingStore;
 import io.gpt2cls.storage.S3Settings;
 import io.gpt2cls.storage.S3Store;
+import io.quarkus.runtime.configuration.MemorySize;
 
 /** The artifact store the functions use: local paths and s3:// locations, limited to the allowed locations. */
 @ApplicationScoped
@@ -31,6 +32,7 @@ public class StoreProducer {
 
     static S3Settings s3Settings(AppConfig.S3 s3) {
         return new S3Settings(Path.of(s3.cacheDir()), s3.multipartThreshold().asLongValue(), s3.partSize().asLongValue(),
-                s3.concurrency(), s3.maxAttempts(), s3.pathStyle(), s3.endpoint());
+                s3.concurrency(), s3.maxAttempts(), s3.pathStyle(), s3.endpoint(), s3.cacheMaxSize().map(MemorySize::asLongValue),
+                s3.cacheMaxShare());
     }
 }

@@ -41,7 +41,7 @@ import io.gpt2cls.tokenizer.Truncation;
  * <p>{@link #classify} may run on several threads at once: the weights are only read, and each call
  * works on its own sub-managers, closed before it returns, so serving memory stays flat. Owns its
  * native resources (the weights, the tokenizer), freed by {@link #close()}; closing while a call
- * runs is the caller's to prevent ({@link ModelSlot}).
+ * runs is the caller's to prevent ({@link ModelCache}).
  */
 public final class TextClassifier implements AutoCloseable {
 
@@ -61,6 +61,7 @@ public final class TextClassifier implements AutoCloseable {
     private final String version;
     private final int tokensPerForward;
     private final LoadTimes loadTimes;
+    private final long weightBytes;
     private volatile boolean closed;
 
     /** One text's result: the winning label, its probability, and all label probabilities in the model's label order. */
@@ -79,6 +80,8 @@ public final class TextClassifier implements AutoCloseable {
         this.version = version;
         this.tokensPerForward = tokensPerForward;
         this.loadTimes = loadTimes;
+        this.weightBytes = model.namedParameters().values().stream()
+                .mapToLong(a -> a.getShape().size() * a.getDataType().getNumOfBytes()).sum();
     }
 
     /** Loads a local model directory (config.json, model.safetensors, tokenizer.json) to classify with, as the CLI does. */
@@ -119,10 +122,10 @@ public final class TextClassifier implements AutoCloseable {
                     model.parameterCount(), model.config.labels(), truncation.maxLength(), truncation.side().id(), times.total(),
                     times.engine(), times.weights(), times.tokenizer());
             return new TextClassifier(root, model, loaded.tokenizer(), truncation, location, version, tokensPerForward, times);
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) { // an Error too (out of memory, a native library's): free what was allocated, then report it
             tokenizer.thenAccept(loaded -> loaded.tokenizer().close());
             if (root != null) {
-                root.close();
+                root.close(); // the weights: every array was made under it
             }
             throw e;
         }
@@ -219,6 +222,11 @@ public final class TextClassifier implements AutoCloseable {
     /** Which version of {@link #location()} this is; empty when unknown. */
     public String version() {
         return version;
+    }
+
+    /** The weights' size in memory: what a model counts against the serving memory budget. */
+    public long weightBytes() {
+        return weightBytes;
     }
 
     public LoadTimes loadTimes() {

@@ -76,11 +76,13 @@ public interface ArtifactStore {
     String version(Location location, String commitObject) throws IOException;
 
     /**
-     * Says the caller is done with a directory {@link #fetchSet} returned, so a store that copied
-     * the set into its cache may delete that copy (files another fetched set shares stay). A local
-     * set is the location itself and stays. Nothing may read the directory afterwards.
+     * Says the caller is done with a directory {@link #fetchSet} or a file {@link #fetchFile}
+     * returned, so a store that copied it into its cache may delete that copy once no other caller
+     * holds it (files another fetched set shares stay); until then the copy is never evicted. A local
+     * set or file is the location itself and stays. Each fetch is released once; nothing may read
+     * the path afterwards.
      */
-    default void release(Path fetchedSet) throws IOException {
+    default void release(Path fetched) throws IOException {
     }
 
     /**

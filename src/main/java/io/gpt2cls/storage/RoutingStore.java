@@ -69,15 +69,15 @@ public final class RoutingStore implements ArtifactStore {
         return explained(location, "read", () -> route(location).version(location, commitObject));
     }
 
-    /** Only the S3 store copies sets; a directory it did not hand out is left alone. */
+    /** Only the S3 store copies files and sets; a path it did not hand out is left alone. */
     @Override
-    public void release(Path fetchedSet) throws IOException {
+    public void release(Path fetched) throws IOException {
         ArtifactStore remote;
         synchronized (this) {
             remote = s3Store;
         }
         if (remote != null) {
-            remote.release(fetchedSet);
+            remote.release(fetched);
         }
     }
 

@@ -19,9 +19,14 @@ import java.util.Optional;
  * @param pathStyle path-style requests ({@code http://host/bucket/key}); empty: only when an endpoint
  *                  override is in effect (MinIO, S3Proxy need it), virtual-hosted style for AWS
  * @param endpoint an endpoint override that takes precedence over {@code AWS_ENDPOINT_URL_S3}; empty: the SDK's
+ * @param cacheMaxSize the most bytes the cache directory may hold; empty: {@code cacheMaxShare} of its file system
+ * @param cacheMaxShare without {@code cacheMaxSize}: the share of the cache directory's file system it may fill
  */
 public record S3Settings(Path cacheDir, long multipartThreshold, long partSize, int concurrency, int maxAttempts,
-                         Optional<Boolean> pathStyle, Optional<URI> endpoint) {
+                         Optional<Boolean> pathStyle, Optional<URI> endpoint, Optional<Long> cacheMaxSize, double cacheMaxShare) {
+
+    /** Without {@code cacheMaxSize}, the cache may fill this share of its file system (/tmp on Lambda). */
+    public static final double DEFAULT_CACHE_MAX_SHARE = 0.75;
 
     public static final long MIB = 1024 * 1024;
     /** The smallest part S3 accepts (all but the last part of an upload). */
@@ -45,6 +50,21 @@ public record S3Settings(Path cacheDir, long multipartThreshold, long partSize, 
         }
         pathStyle = pathStyle == null ? Optional.empty() : pathStyle;
         endpoint = endpoint == null ? Optional.empty() : endpoint;
+        cacheMaxSize = cacheMaxSize == null ? Optional.empty() : cacheMaxSize;
+        if (cacheMaxSize.isPresent() && cacheMaxSize.get() < 1) {
+            throw new StorageException("S3 store: the cache's maximum size must be positive (setting gpt2cls.store.s3.cache-max-size)");
+        }
+        if (!(cacheMaxShare > 0 && cacheMaxShare <= 1)) {
+            throw new StorageException("S3 store: the cache's share of its file system must be above 0 and at most 1, got "
+                    + cacheMaxShare + " (setting gpt2cls.store.s3.cache-max-share)");
+        }
+    }
+
+    /** With the cache bounded by {@link #DEFAULT_CACHE_MAX_SHARE} of its file system. */
+    public S3Settings(Path cacheDir, long multipartThreshold, long partSize, int concurrency, int maxAttempts,
+                      Optional<Boolean> pathStyle, Optional<URI> endpoint) {
+        this(cacheDir, multipartThreshold, partSize, concurrency, maxAttempts, pathStyle, endpoint, Optional.empty(),
+                DEFAULT_CACHE_MAX_SHARE);
     }
 
     /** 16 MiB parts above 16 MiB, 4 transfers at a time, 5 attempts, cache under {@code java.io.tmpdir} (/tmp on Lambda). */
@@ -54,26 +74,32 @@ public record S3Settings(Path cacheDir, long multipartThreshold, long partSize, 
     }
 
     public S3Settings withCacheDir(Path dir) {
-        return new S3Settings(dir, multipartThreshold, partSize, concurrency, maxAttempts, pathStyle, endpoint);
+        return new S3Settings(dir, multipartThreshold, partSize, concurrency, maxAttempts, pathStyle, endpoint, cacheMaxSize, cacheMaxShare);
     }
 
     public S3Settings withMultipart(long threshold, long size) {
-        return new S3Settings(cacheDir, threshold, size, concurrency, maxAttempts, pathStyle, endpoint);
+        return new S3Settings(cacheDir, threshold, size, concurrency, maxAttempts, pathStyle, endpoint, cacheMaxSize, cacheMaxShare);
     }
 
     public S3Settings withConcurrency(int transfers) {
-        return new S3Settings(cacheDir, multipartThreshold, partSize, transfers, maxAttempts, pathStyle, endpoint);
+        return new S3Settings(cacheDir, multipartThreshold, partSize, transfers, maxAttempts, pathStyle, endpoint, cacheMaxSize, cacheMaxShare);
     }
 
     public S3Settings withMaxAttempts(int attempts) {
-        return new S3Settings(cacheDir, multipartThreshold, partSize, concurrency, attempts, pathStyle, endpoint);
+        return new S3Settings(cacheDir, multipartThreshold, partSize, concurrency, attempts, pathStyle, endpoint, cacheMaxSize, cacheMaxShare);
     }
 
     public S3Settings withPathStyle(Optional<Boolean> style) {
-        return new S3Settings(cacheDir, multipartThreshold, partSize, concurrency, maxAttempts, style, endpoint);
+        return new S3Settings(cacheDir, multipartThreshold, partSize, concurrency, maxAttempts, style, endpoint, cacheMaxSize, cacheMaxShare);
     }
 
     public S3Settings withEndpoint(Optional<URI> override) {
-        return new S3Settings(cacheDir, multipartThreshold, partSize, concurrency, maxAttempts, pathStyle, override);
+        return new S3Settings(cacheDir, multipartThreshold, partSize, concurrency, maxAttempts, pathStyle, override, cacheMaxSize,
+                cacheMaxShare);
+    }
+
+    public S3Settings withCacheMaxSize(long bytes) {
+        return new S3Settings(cacheDir, multipartThreshold, partSize, concurrency, maxAttempts, pathStyle, endpoint, Optional.of(bytes),
+                cacheMaxShare);
     }
 }

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,11 +44,11 @@ import io.gpt2cls.storage.S3Errors.Action;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkSystemSetting;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.exception.RetryableException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.core.sync.ResponseTransformer;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.profiles.ProfileFile;
 import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
@@ -104,8 +105,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * tells that later publish to remove what it wrote. Unfinished multipart uploads are aborted when
  * possible.
  *
- * <p><b>Reading</b>: downloads stream into a local cache keyed by ETag ({@link ObjectCache}), so a
- * process never downloads the same object version twice. Each GET carries {@code If-Match} with
+ * <p><b>Reading</b>: downloads stream into a local cache keyed by ETag ({@link ObjectCache}, bounded by
+ * {@link S3Settings#cacheMaxSize()}), so a process never downloads the same object version twice. Each GET carries {@code If-Match} with
  * the ETag the listing gave: a set that changes between the listing and the download is detected
  * and read again once.
  *
@@ -146,14 +147,14 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         this.partChecksums = partChecksums;
         this.endpointOverride = endpointOverride;
         this.errors = errors;
-        this.cache = new ObjectCache(settings.cacheDir());
+        this.cache = new ObjectCache(settings.cacheDir(), settings.cacheMaxSize(), settings.cacheMaxShare());
         AtomicInteger threads = new AtomicInteger();
         this.transfers = Executors.newFixedThreadPool(settings.concurrency(), task -> {
             Thread thread = new Thread(task, "s3-transfer-" + threads.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });
-        cache.removeDeadStaging();
+        cache.removeLeftovers();
     }
 
     /** A store configured by {@code settings} and the standard AWS configuration (environment, system properties, ~/.aws). */
@@ -286,8 +287,13 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             SortedMap<String, String> etags = committedSet(location, commitObject);
             List<String> names = List.copyOf(etags.keySet());
+            List<Path> downloaded = Collections.synchronizedList(new ArrayList<>()); // pinned until the set holds them
             List<Callable<Path>> downloads = names.stream()
-                    .<Callable<Path>>map(name -> () -> download(location.resolve(name), etags.get(name)))
+                    .<Callable<Path>>map(name -> () -> {
+                        Path file = download(location.resolve(name), etags.get(name));
+                        downloaded.add(file);
+                        return file;
+                    })
                     .toList();
             try {
                 List<Path> paths = runAll(downloads);
@@ -310,6 +316,10 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 }
                 LOG.infof("the set at %s changed while it was being downloaded (attempt %d); reading it again", location, attempt);
                 HeldLease.backOff(attempt);
+            } finally {
+                for (Path file : downloaded) {
+                    cache.release(file);
+                }
             }
         }
     }
@@ -360,8 +370,8 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     }
 
     @Override
-    public void release(Path fetchedSet) throws IOException {
-        cache.removeSet(fetchedSet);
+    public void release(Path fetched) throws IOException {
+        cache.release(fetched);
     }
 
     @Override
@@ -411,29 +421,36 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         return List.copyOf(sets);
     }
 
-    /** Downloads one object version into the cache (once per ETag), refusing any other version. */
+    /** Downloads one object version into the cache (once per ETag), refusing any other version; pinned until released. */
     private Path download(Location object, String etag) throws IOException {
         if (etag == null) { // listed while it was being written (S3Proxy's file system backend)
             throw new ObjectChanged(object);
         }
         Path target = cache.object(object.bucket(), object.key(), etag, object.name());
-        if (Files.isRegularFile(target)) {
-            return target;
+        Path cached = cache.reuse(target);
+        if (cached != null) {
+            return cached;
         }
-        Path part = cache.partFile(target);
         try {
-            s3.getObject(b -> b.bucket(object.bucket()).key(object.key()).ifMatch(etag), ResponseTransformer.toFile(part));
-            cache.install(part, target);
-            return target;
+            return s3.getObject(b -> b.bucket(object.bucket()).key(object.key()).ifMatch(etag), (response, in) -> {
+                try {
+                    return cache.receive(in, response.contentLength(), target);
+                } catch (IOException e) { // the connection broke mid-body: the SDK retries the GET, as it does for toFile()
+                    throw RetryableException.builder().message("reading " + object + ": " + e.getMessage()).cause(e).build();
+                }
+            });
         } catch (S3Exception e) {
             if (e.statusCode() == 412 || e.statusCode() == 404) {
                 throw new ObjectChanged(object);
             }
             throw errors.translate(Action.READ, object, e);
         } catch (SdkException e) {
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof StorageException full) {
+                    throw full; // no room in the cache (the SDK wraps it twice): its own message says what to change
+                }
+            }
             throw errors.translate(Action.READ, object, e);
-        } finally {
-            Files.deleteIfExists(part);
         }
     }
 

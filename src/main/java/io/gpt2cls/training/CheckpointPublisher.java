@@ -90,9 +90,14 @@ public final class CheckpointPublisher implements TrainerCallback {
 
     private static List<String> checkpointNames(ArtifactStore store, Location output) throws IOException {
         return store.listSets(output, ModelCheckpoint.CONFIG_FILE).stream()
-                .filter(name -> name.startsWith(PREFIX) && step(name) >= 0)
+                .filter(CheckpointPublisher::isCheckpoint)
                 .sorted(Comparator.comparingInt(CheckpointPublisher::step))
                 .toList();
+    }
+
+    /** Whether {@code name} is a checkpoint's, {@code checkpoint-<step>}, as this publisher names them below a model. */
+    public static boolean isCheckpoint(String name) {
+        return name.startsWith(PREFIX) && step(name) >= 0;
     }
 
     /** The step of {@code checkpoint-<step>}, or -1 for another name. */

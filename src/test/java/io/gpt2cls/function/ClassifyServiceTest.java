@@ -8,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -22,7 +25,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
@@ -71,13 +76,22 @@ class ClassifyServiceTest {
     }
 
     ClassifyFunction function(Path model, Duration refreshInterval, List<String> allowed) {
-        ClassifyService service = new ClassifyService();
-        service.store = new RoutingStore(local, () -> {
-            throw new StorageException("no S3 here");
-        }, allowed.stream().map(Location::parse).toList());
         TestConfig config = new TestConfig();
         config.model = model.toString();
         config.refreshInterval = refreshInterval;
+        return function(config, store(allowed));
+    }
+
+    /** The local store, limited to {@code allowed} (empty: anywhere). */
+    ArtifactStore store(List<String> allowed) {
+        return new RoutingStore(local, () -> {
+            throw new StorageException("no S3 here");
+        }, allowed.stream().map(Location::parse).toList());
+    }
+
+    ClassifyFunction function(TestConfig config, ArtifactStore store) {
+        ClassifyService service = new ClassifyService();
+        service.store = store;
         service.config = config;
         service.start();
         services.add(service);
@@ -135,6 +149,23 @@ class ClassifyServiceTest {
         }
     }
 
+    /** Runs {@code client} on {@code count} threads at once, each with its own seeded Random; rethrows a client's failed assertion. */
+    static void concurrently(int count, Consumer<Random> client) throws Exception {
+        ExecutorService clients = Executors.newFixedThreadPool(count);
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                Random random = new Random(i);
+                running.add(clients.submit(() -> client.accept(random)));
+            }
+            for (Future<?> each : running) {
+                each.get();
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
     @Test
     void concurrentRequestsGetTheAnswersOfSequentialOnes() throws Exception {
         ClassifyFunction function = function(v1, null, List.of());
@@ -146,34 +177,21 @@ class ClassifyServiceTest {
         all.texts = TEXTS;
         List<ClassifyResponse.Result> together = function.classify(all).results;
 
-        ExecutorService clients = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<?>> running = new ArrayList<>();
-            for (int client = 0; client < 4; client++) {
-                Random random = new Random(client);
-                running.add(clients.submit(() -> {
-                    for (int i = 0; i < 25; i++) {
-                        if (i % 5 == 4) {
-                            List<ClassifyResponse.Result> results = function.classify(all).results;
-                            for (int t = 0; t < TEXTS.size(); t++) {
-                                assertArrayEquals(probabilities(together.get(t)), probabilities(results.get(t)), "text " + t + " in a batch");
-                            }
-                        } else {
-                            String text = TEXTS.get(random.nextInt(TEXTS.size()));
-                            ClassifyResponse.Result result = function.classify(request(text)).results.get(0);
-                            assertArrayEquals(probabilities(sequential.get(text)), probabilities(result), text);
-                            assertEquals(sequential.get(text).label, result.label);
-                        }
+        concurrently(4, random -> {
+            for (int i = 0; i < 25; i++) {
+                if (i % 5 == 4) {
+                    List<ClassifyResponse.Result> results = function.classify(all).results;
+                    for (int t = 0; t < TEXTS.size(); t++) {
+                        assertArrayEquals(probabilities(together.get(t)), probabilities(results.get(t)), "text " + t + " in a batch");
                     }
-                    return null;
-                }));
+                } else {
+                    String text = TEXTS.get(random.nextInt(TEXTS.size()));
+                    ClassifyResponse.Result result = function.classify(request(text)).results.get(0);
+                    assertArrayEquals(probabilities(sequential.get(text)), probabilities(result), text);
+                    assertEquals(sequential.get(text).label, result.label);
+                }
             }
-            for (Future<?> client : running) {
-                client.get(); // rethrows a client's failed assertion
-            }
-        } finally {
-            clients.shutdownNow();
-        }
+        });
         assertEquals(1, services.get(0).loads(), "one model instance served every request");
     }
 
@@ -250,16 +268,18 @@ class ClassifyServiceTest {
     }
 
     @Test
-    void aRequestNamingAnotherModelSwitchesTheContainerToItAndAMissingOneLeavesItServing() throws IOException {
+    void aRequestNamingAnotherModelIsAnsweredByItAndRequestsWithoutOneKeepTheConfiguredModel() throws IOException {
         ClassifyFunction function = function(v1, null, List.of());
         assertEquals(v1.toString(), function.classify(request("hello")).model);
 
         ClassifyRequest other = request("hello");
         other.model = v2.toString();
-        ClassifyResponse switched = function.classify(other);
-        assertEquals(v2.toString(), switched.model);
-        assertEquals(local.version(Location.of(v2), ModelCheckpoint.CONFIG_FILE), switched.modelVersion);
-        assertEquals(v2.toString(), function.classify(request("hello")).model, "later requests get the new model too");
+        ClassifyResponse named = function.classify(other);
+        assertEquals(v2.toString(), named.model);
+        assertEquals(local.version(Location.of(v2), ModelCheckpoint.CONFIG_FILE), named.modelVersion);
+        assertEquals(v1.toString(), function.classify(request("hello")).model, "a request's model is that request's only");
+        assertEquals(v2.toString(), function.classify(other).model);
+        assertEquals(2, services.get(0).loads(), "both stay loaded: neither was loaded twice");
 
         ClassifyRequest missing = request("hello");
         missing.model = work.resolve("no-such-model").toString();
@@ -269,8 +289,115 @@ class ClassifyServiceTest {
         FunctionError error = function.classify(unparsable).error;
         assertEquals("model", error.field());
         assertTrue(error.message().contains("unsupported scheme"), error.message());
-        assertEquals(v2.toString(), function.classify(request("hello")).model);
+        assertEquals(v1.toString(), function.classify(request("hello")).model);
         assertEquals(2, services.get(0).loads());
+    }
+
+    @Test
+    void theRefreshKeepsWatchingTheConfiguredModelAfterARequestNamedAnother() throws Exception {
+        Location served = Location.of(work.resolve("watched"));
+        publish(v1, served);
+        ClassifyFunction function = function(served.path(), Duration.ofMillis(100), List.of());
+        assertEquals(local.version(served, ModelCheckpoint.CONFIG_FILE), function.classify(request("hello")).modelVersion);
+        ClassifyRequest other = request("hello");
+        other.model = v2.toString();
+        assertEquals(v2.toString(), function.classify(other).model);
+
+        publish(v2, served);
+        String version2 = local.version(served, ModelCheckpoint.CONFIG_FILE);
+        await(() -> version2.equals(function.classify(request("hello")).modelVersion), "the configured model's new version serves");
+        ClassifyResponse response = function.classify(request(TEXTS.get(1)));
+        assertEquals(served.toString(), response.model);
+        assertArrayEquals(reference(v2).get(TEXTS.get(1)), probabilities(response.results.get(0)), 1e-6f);
+    }
+
+    @Test
+    void anErrorInARefreshIsLoggedAndALaterGoodPublishIsStillPickedUp() throws Exception {
+        Location served = Location.of(work.resolve("refreshed"));
+        publish(v1, served);
+        AtomicBoolean failFetches = new AtomicBoolean();
+        AtomicInteger failedFetches = new AtomicInteger();
+        ArtifactStore routing = store(List.of());
+        // the store is an interface: a proxy that throws an Error from fetchSet on demand, the rest as the local store does
+        ArtifactStore failing = (ArtifactStore) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ArtifactStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("fetchSet") && failFetches.get()) {
+                        failedFetches.incrementAndGet();
+                        throw new OutOfMemoryError("injected: Direct buffer memory");
+                    }
+                    try {
+                        return method.invoke(routing, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        TestConfig config = new TestConfig();
+        config.model = served.toString();
+        config.refreshInterval = Duration.ofMillis(100);
+        ClassifyFunction function = function(config, failing);
+        String version1 = function.classify(request("hello")).modelVersion;
+
+        failFetches.set(true);
+        publish(v2, served);
+        await(() -> failedFetches.get() >= 3, "three refreshes met the Error");
+        assertEquals(version1, function.classify(request("hello")).modelVersion, "the loaded model serves on");
+
+        failFetches.set(false);
+        publish(v1, served);
+        String version3 = local.version(served, ModelCheckpoint.CONFIG_FILE);
+        await(() -> version3.equals(function.classify(request("hello")).modelVersion), "the good publish serves");
+        assertEquals(2, services.get(0).loads());
+    }
+
+    @Test
+    void aCheckpointIsRefusedUnlessCheckpointsAreAllowed() throws IOException {
+        Path model = work.resolve("with-checkpoints");
+        publish(v1, Location.of(model));
+        Location checkpoint = Location.of(model.resolve("checkpoint-10"));
+        publish(v2, checkpoint);
+        ClassifyRequest named = request("hello");
+        named.model = checkpoint.toString();
+
+        FunctionError error = function(model, null, List.of(model.toString())).classify(named).error;
+        assertEquals(FunctionError.INVALID_REQUEST, error.type());
+        assertEquals("model", error.field());
+        assertTrue(error.message().contains("is a training checkpoint") && error.message().contains("gpt2cls.classify.allow-checkpoints=true"),
+                error.message());
+
+        TestConfig config = new TestConfig();
+        config.model = model.toString();
+        config.allowCheckpoints = true;
+        ClassifyFunction allowing = function(config, store(List.of(model.toString())));
+        assertEquals(checkpoint.toString(), allowing.classify(named).model);
+        assertEquals(model.toString(), allowing.classify(request("hello")).model);
+    }
+
+    @Test
+    void manyThreadsMixingTheConfiguredAndNamedModelsGetTheAnswersOfSequentialOnes() throws Exception {
+        Path v3 = TestModels.randomTinyModel(work.resolve("v3"), 3, LABELS);
+        Map<String, Map<String, float[]>> expected = Map.of(v1.toString(), reference(v1), v2.toString(), reference(v2),
+                v3.toString(), reference(v3));
+        TestConfig config = new TestConfig();
+        config.model = v1.toString();
+        try (TextClassifier one = TextClassifier.load(v1)) {
+            config.modelMemory = 2 * one.weightBytes(); // two of the three: a named model often evicts another
+        }
+        ClassifyFunction function = function(config, store(List.of()));
+        List<String> named = Arrays.asList(null, v2.toString(), v3.toString()); // null: the configured model
+
+        concurrently(6, random -> {
+            for (int i = 0; i < 40; i++) {
+                String text = TEXTS.get(random.nextInt(TEXTS.size()));
+                ClassifyRequest request = request(text);
+                request.model = named.get(random.nextInt(named.size()));
+                ClassifyResponse response = function.classify(request);
+                assertNull(response.error, () -> "request for " + request.model + " failed: " + response.error.message());
+                String model = request.model == null ? v1.toString() : request.model;
+                assertEquals(model, response.model);
+                assertArrayEquals(expected.get(model).get(text), probabilities(response.results.get(0)), 1e-6f, model + ": " + text);
+            }
+        });
+        assertTrue(services.get(0).loads() > 3, "evictions made some models load again: " + services.get(0).loads());
     }
 
     @Test

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +20,7 @@ import java.util.concurrent.Future;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,6 +32,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import io.gpt2cls.storage.LocalStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.storage.RoutingStore;
+import io.gpt2cls.storage.S3CacheBudgetTest;
 import io.gpt2cls.storage.S3ProxyTestResource;
 import io.gpt2cls.storage.S3Settings;
 import io.gpt2cls.storage.S3Store;
@@ -41,6 +45,9 @@ class PrepareOnUploadTest {
 
     static final String BUCKET = "gpt2cls-data-123456789012";
     static final S3ProxyTestResource S3 = new S3ProxyTestResource();
+    /** Room for two downloads of the 53 KB training file: each run must delete its own for the next to fit. */
+    static final long CACHE_BUDGET = 120_000;
+    static Path cacheDir;
     static S3Store s3Store;
     static PrepareService prepare;
 
@@ -48,7 +55,8 @@ class PrepareOnUploadTest {
     static void start() throws Exception {
         S3.init(Map.of("buckets", BUCKET));
         S3.start();
-        s3Store = S3Store.create(S3Settings.defaults().withCacheDir(Files.createTempDirectory("s3-cache-")));
+        cacheDir = Files.createTempDirectory("s3-cache-");
+        s3Store = S3Store.create(S3Settings.defaults().withCacheDir(cacheDir).withCacheMaxSize(CACHE_BUDGET));
         prepare = new PrepareService();
         prepare.store = new RoutingStore(new LocalStore(), () -> s3Store, List.of());
         try (S3Client s3 = S3.server().client()) {
@@ -65,6 +73,17 @@ class PrepareOnUploadTest {
         S3.stop();
     }
 
+    /** The downloads left in the store's cache: a warm container that keeps them fills its /tmp upload after upload. */
+    private static List<Path> cachedDownloads() throws IOException {
+        Path objects = cacheDir.resolve("objects");
+        if (!Files.isDirectory(objects)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(objects)) {
+            return files.filter(Files::isRegularFile).toList();
+        }
+    }
+
     private static PrepareResponse deliver(String eventFile, String from, String to) throws Exception {
         String event = Files.readString(Path.of("events", eventFile)).replace(from, to);
         return prepare.prepare(RequestParser.parse(event, PrepareRequest.class));
@@ -77,6 +96,30 @@ class PrepareOnUploadTest {
         assertEquals("s3://" + BUCKET + "/prepared/spam", response.output);
         assertEquals(80L, response.accepted);
         assertTrue(s3Store.exists(Location.parse("s3://" + BUCKET + "/prepared/spam"), "manifest.json"));
+        assertEquals(List.of(), cachedDownloads(), "the downloaded input is deleted once prepared");
+    }
+
+    @Test
+    void aStreamOfUploadsIsPreparedWithinASmallCache() throws Exception {
+        String messages = Files.readString(TestModels.MESSAGES);
+        for (int i = 0; i < 6; i++) {
+            String key = "raw/stream-" + i + "/train.jsonl";
+            try (S3Client s3 = S3.server().client()) {
+                s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromString(messages));
+            }
+            assertEquals(80L, deliver("prepare-s3-put.json", "raw/spam/train.jsonl", key).accepted, key);
+            assertTrue(S3CacheBudgetTest.cachedBytes(cacheDir) <= CACHE_BUDGET);
+        }
+    }
+
+    @Test
+    void aFailedPrepareDeletesItsDownloadsToo() throws Exception {
+        PrepareRequest request = new PrepareRequest();
+        request.train = "s3://" + BUCKET + "/raw/spam/train.jsonl";
+        request.output = "s3://" + BUCKET + "/prepared/never";
+        request.textColumn = "no-such-column";
+        assertThrows(RuntimeException.class, () -> prepare.prepare(request));
+        assertEquals(List.of(), cachedDownloads());
     }
 
     @Test
@@ -92,6 +135,7 @@ class PrepareOnUploadTest {
         assertEquals(20, response.splits.get("test").rows());
         assertEquals("s3://" + BUCKET + "/raw/spam-small/train.jsonl", response.sources.get(0).path(),
                 "the manifest names the S3 location, relative names resolved against the settings file's directory");
+        assertEquals(List.of(), cachedDownloads(), "the settings file and the input it names are deleted once read");
     }
 
     @Test

@@ -1,8 +1,11 @@
 package io.gpt2cls.function;
 
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+
+import io.quarkus.runtime.configuration.MemorySize;
 
 /** An {@link AppConfig} for services built by hand in plain tests; only what a test sets differs from the defaults. */
 final class TestConfig implements AppConfig {
@@ -13,6 +16,8 @@ final class TestConfig implements AppConfig {
     int maxTexts = 64;
     int maxBytesPerText = 100_000;
     int tokensPerForward = 1024;
+    long modelMemory = 1L << 30;
+    boolean allowCheckpoints;
     List<String> allowedLocations;
 
     @Override
@@ -61,6 +66,16 @@ final class TestConfig implements AppConfig {
             @Override
             public int tokensPerForward() {
                 return tokensPerForward;
+            }
+
+            @Override
+            public MemorySize modelMemory() {
+                return new MemorySize(BigInteger.valueOf(modelMemory));
+            }
+
+            @Override
+            public boolean allowCheckpoints() {
+                return allowCheckpoints;
             }
         };
     }
