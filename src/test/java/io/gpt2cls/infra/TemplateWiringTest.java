@@ -308,7 +308,8 @@ class TemplateWiringTest {
         Map<String, Object> reader = new LinkedHashMap<>(map(csv.get("ItemReader")));
         reader.put("ReaderConfig", map(jsonLines.get("ItemReader")).get("ReaderConfig"));
         same.put("ItemReader", reader);
-        assertEquals(jsonLines, same, "the two Map states differ only in their ReaderConfig");
+        assertEquals(withoutStateNames(jsonLines), withoutStateNames(same), "the two Map states differ only in their ReaderConfig"
+                + " and their states' names");
 
         assertEquals(Map.of("Mode", "DISTRIBUTED", "ExecutionType", "STANDARD"), map(map(jsonLines.get("ItemProcessor")).get("ProcessorConfig")));
         Map<String, Object> batcher = map(jsonLines.get("ItemBatcher"));
@@ -320,10 +321,82 @@ class TemplateWiringTest {
         assertEquals(Map.of("OutputType", "JSONL", "Transformation", "FLATTEN"), writer.get("WriterConfig"));
     }
 
+    /** Every state's name in a definition, the nested ones (a Map's ItemProcessor, a Parallel's Branches) included. */
+    static List<String> stateNames(Object definition) {
+        List<String> names = new ArrayList<>();
+        if (definition instanceof Map<?, ?> m && m.get("States") instanceof Map<?, ?> states) {
+            for (Map.Entry<?, ?> state : states.entrySet()) {
+                names.add((String) state.getKey());
+                Map<String, Object> body = map(state.getValue());
+                names.addAll(stateNames(body.get("ItemProcessor")));
+                names.addAll(stateNames(body.get("Iterator")));
+                for (Object branch : body.containsKey("Branches") ? list(body.get("Branches")) : List.of()) {
+                    names.addAll(stateNames(branch));
+                }
+            }
+        }
+        return names;
+    }
+
+    /** Names that occur more than once; Amazon States Language wants every name unique in the whole machine. */
+    static Set<String> duplicateStateNames(Object definition) {
+        Set<String> seen = new TreeSet<>();
+        Set<String> duplicates = new TreeSet<>();
+        stateNames(definition).forEach(name -> (seen.add(name) ? seen : duplicates).add(name));
+        return duplicates;
+    }
+
+    /** The same structure with each state named by its position ("state 0", ...), transitions following. */
+    static Object withoutStateNames(Object definition) {
+        Map<String, String> positions = new LinkedHashMap<>();
+        for (String name : stateNames(Map.of("States", Map.of("", definition)))) {
+            positions.putIfAbsent(name, "state " + positions.size());
+        }
+        return renamed(definition, positions, false);
+    }
+
+    private static Object renamed(Object value, Map<String, String> names, boolean keysAreStates) {
+        if (value instanceof Map<?, ?> m) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            m.forEach((key, v) -> {
+                String k = (String) key;
+                boolean transition = k.equals("StartAt") || k.equals("Next") || k.equals("Default");
+                copy.put(keysAreStates ? names.getOrDefault(k, k) : k,
+                        transition ? names.getOrDefault(String.valueOf(v), String.valueOf(v)) : renamed(v, names, k.equals("States")));
+            });
+            return copy;
+        }
+        if (value instanceof List<?> l) {
+            return l.stream().map(v -> renamed(v, names, false)).toList();
+        }
+        return value;
+    }
+
+    @Test
+    void everyStateMachineNamesEachStateOnce() {
+        List<String> machines = new ArrayList<>(T.resourcesOfType("AWS::Serverless::StateMachine"));
+        machines.addAll(T.resourcesOfType("AWS::StepFunctions::StateMachine"));
+        assertFalse(machines.isEmpty());
+        for (String machine : machines) {
+            // an inline Definition; one in a file or string is left to infra/asl/check.sh, which reads those too
+            assertEquals(Set.of(), duplicateStateNames(T.properties(machine).get("Definition")), machine);
+        }
+        // the check finds what it is for: the nested states of both Map states named alike, as before
+        Map<String, Object> definition = map(T.properties("BatchClassifyStateMachine").get("Definition"));
+        Map<String, Object> states = new LinkedHashMap<>(map(definition.get("States")));
+        Map<String, Object> csv = new LinkedHashMap<>(map(states.get("ClassifyCsvRows")));
+        csv.put("ItemProcessor", state("ClassifyJsonLines").get("ItemProcessor"));
+        states.put("ClassifyCsvRows", csv);
+        Map<String, Object> broken = new LinkedHashMap<>(definition);
+        broken.put("States", states);
+        assertEquals(new TreeSet<>(stateNames(map(state("ClassifyJsonLines").get("ItemProcessor")))), duplicateStateNames(broken));
+    }
+
     @Test
     void classifyIsCalledWithTheBatchAndRetriedOnLambdaServiceErrors() {
-        Map<String, Object> states = map(map(state("ClassifyJsonLines").get("ItemProcessor")).get("States"));
-        Map<String, Object> classify = map(states.get("Classify"));
+        Map<String, Object> processor = map(state("ClassifyJsonLines").get("ItemProcessor"));
+        Map<String, Object> states = map(processor.get("States"));
+        Map<String, Object> classify = map(states.get(processor.get("StartAt")));
         assertEquals("arn:aws:states:::lambda:invoke", classify.get("Resource"));
         assertEquals(Map.of("FunctionName", "${ClassifyFunctionAlias}", "Payload.$", "$"), classify.get("Parameters"));
         Set<Object> retried = new TreeSet<>();
