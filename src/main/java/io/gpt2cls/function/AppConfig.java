@@ -116,6 +116,18 @@ public interface AppConfig {
         Duration stopTimeout();
 
         /**
+         * The platform's limit on one attempt of the finetune job, from the process's start (AWS Batch's
+         * attempt timeout, which Batch stops and never retries). The job stops itself
+         * {@link #deadlineMargin} before it, after a checkpoint, and exits 143, which Batch retries: the
+         * next attempt resumes. Unset: no deadline.
+         */
+        Optional<Duration> attemptTimeout();
+
+        /** How long before {@link #attemptTimeout} the job stops: the update under way, a checkpoint's save and upload. */
+        @WithDefault("10m")
+        Duration deadlineMargin();
+
+        /**
          * One JSON line per training log entry on stderr (logger category gpt2cls.metrics), for
          * CloudWatch Logs Insights. Unset: on when running on AWS Batch or Lambda
          * (AWS_BATCH_JOB_ID or AWS_LAMBDA_FUNCTION_NAME is set).
