@@ -2,9 +2,12 @@ package io.gpt2cls.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,7 +42,7 @@ import io.gpt2cls.inference.RawLogits;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
-import io.gpt2cls.runtime.ActionableException;
+import io.gpt2cls.runtime.Deadline;
 import io.gpt2cls.runtime.GracefulStop;
 import io.gpt2cls.runtime.NativeRuntime;
 import io.gpt2cls.storage.ArtifactStore;
@@ -71,8 +74,6 @@ public class Main implements QuarkusApplication {
     }
 
     private static final Logger LOG = Logger.getLogger(Main.class);
-    /** Exit status of a finetune stopped by SIGTERM after a checkpoint: 128 + 15, as the shell reports a SIGTERM. */
-    static final int STOPPED = 143;
 
     /** Each command's usage line(s); {@code COMMAND --help} prints its own, {@code help} prints all. */
     static final Map<String, String> COMMANDS = commands();
@@ -190,38 +191,60 @@ public class Main implements QuarkusApplication {
                 case "help", "--help", "-h" -> System.out.println(usage());
                 default -> throw new UsageException("unknown command '" + command + "'");
             }
-            return 0;
-        } catch (UsageException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.println(COMMANDS.containsKey(command) ? "usage: java -jar gpt2cls-runner.jar " + COMMANDS.get(command) : usage());
-            return 2;
-        } catch (ActionableException | IllegalArgumentException e) {
-            // IllegalArgumentException: the commands' own checks of their options and input files
-            System.err.println("error: " + e.getMessage());
-            return 1;
-        } catch (NoSuchFileException e) {
-            System.err.println("error: no such file: " + e.getFile());
-            return 1;
+            return ExitStatus.DONE.code;
         } catch (RuntimeException | IOException e) {
-            LOG.error("internal error", e);
-            System.err.println("error: internal error (" + e + "); the log above has the details");
-            return 1;
+            return failed(command, e).code;
         }
+    }
+
+    /** Says why {@code command} failed, one line in the cause's terms, and returns its {@link ExitStatus}. */
+    private static ExitStatus failed(String command, Exception e) {
+        ExitStatus status = ExitStatus.of(e);
+        switch (status) {
+            case USAGE -> {
+                System.err.println("error: " + e.getMessage());
+                System.err.println(COMMANDS.containsKey(command) ? "usage: java -jar gpt2cls-runner.jar " + COMMANDS.get(command) : usage());
+            }
+            case INTERNAL -> {
+                LOG.error("internal error", e);
+                System.err.println("error: internal error (" + e + "); the log above has the details");
+            }
+            case TEMPORARY_FAILURE -> {
+                LOG.warn("storage unavailable; a later attempt may succeed", e);
+                System.err.println("error: " + e.getMessage() + " (exit " + status.code + ": temporary, try again later)");
+            }
+            default -> System.err.println("error: " + (e instanceof NoSuchFileException missing ? "no such file: " + missing.getFile()
+                    : e.getMessage()));
+        }
+        return status;
     }
 
     /**
      * Runs finetune and prints its answer inside a {@link GracefulStop} scope, so a SIGTERM lets
      * training publish a checkpoint and this answer reach stdout before the JVM exits.
      *
-     * @return 0, or {@value #STOPPED} when a stop request ended training after a checkpoint (the
-     *     status a process killed by SIGTERM has, which AWS Batch's retry strategy retries)
+     * @return 0, or 143 ({@link ExitStatus#STOPPED}) when a stop request ended training after a
+     *     checkpoint (the status a process killed by SIGTERM has, which AWS Batch's retry strategy retries)
      */
     private int finetune(Options options) throws IOException {
-        try (GracefulStop.Scope scope = GracefulStop.enter()) {
+        try (GracefulStop.Scope scope = GracefulStop.enter(); Deadline deadline = ownDeadline()) {
             FinetuneResponse response = finetune.finetune(request(options, FinetuneRequest.class));
             print(response);
-            return "stopped".equals(response.status) ? STOPPED : 0;
+            return ("stopped".equals(response.status) ? ExitStatus.STOPPED : ExitStatus.DONE).code;
         }
+    }
+
+    /** The job's own deadline, {@code deadline-margin} before the platform's attempt timeout; null without one. */
+    private Deadline ownDeadline() {
+        if (config.finetune().attemptTimeout().isEmpty()) {
+            return null;
+        }
+        Instant start = Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime());
+        Instant stop = Deadline.before(start, config.finetune().attemptTimeout().get(), config.finetune().deadlineMargin());
+        LOG.infof("this attempt stops itself at %s, %d s before its timeout (gpt2cls.finetune.attempt-timeout), after a checkpoint",
+                stop, config.finetune().deadlineMargin().toSeconds());
+        return Deadline.at(stop, Clock.systemUTC(), () -> GracefulStop.request("the attempt's own deadline has passed"
+                + " (gpt2cls.finetune.attempt-timeout minus gpt2cls.finetune.deadline-margin)"));
     }
 
     private void writeTokenizer(Options options) throws IOException {

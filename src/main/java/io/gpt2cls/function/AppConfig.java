@@ -136,7 +136,7 @@ public interface AppConfig {
         /**
          * The stop deadline: how long a stop (SIGTERM: a Batch job terminated, an instance going away;
          * or a spot interruption notice) may take, from the request, to finish the update under way
-         * and write and publish a checkpoint. When it passes first, the process exits with 124 and the
+         * and write and publish a checkpoint. When it passes first, the process exits with 142 and the
          * set it was publishing stays uncommitted. ECS sends SIGKILL 30 s after SIGTERM unless the
          * task's stop timeout (ECS_CONTAINER_STOP_TIMEOUT) says otherwise; keep this below it.
          */
@@ -160,6 +160,18 @@ public interface AppConfig {
             @WithDefault("5s")
             Duration pollInterval();
         }
+
+        /**
+         * The platform's limit on one attempt of the finetune job, from the process's start (AWS Batch's
+         * attempt timeout, which Batch stops and never retries). The job stops itself
+         * {@link #deadlineMargin} before it, after a checkpoint, and exits 143, which Batch retries: the
+         * next attempt resumes. Unset: no deadline.
+         */
+        Optional<Duration> attemptTimeout();
+
+        /** How long before {@link #attemptTimeout} the job stops: the update under way, a checkpoint's save and upload. */
+        @WithDefault("10m")
+        Duration deadlineMargin();
 
         /**
          * One JSON line per training log entry on stderr (logger category gpt2cls.metrics), for

@@ -3,8 +3,12 @@ package io.gpt2cls.function;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The two envelopes a classify request can arrive in besides its own shape:
@@ -14,8 +18,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  *       {@code BatchInput.text_field} ({@code text} by default) and its identifier, echoed in the
  *       result so results can be joined back, the field {@code BatchInput.id_field} ({@code id});</li>
  *   <li>a Lambda Function URL or API Gateway HTTP API (payload 2.0) event, whose {@code body}
- *       (base64 when {@code isBase64Encoded}) is a classify request. The answer is returned as is:
- *       a Function URL sends a JSON answer without {@code statusCode} as a 200 response body.</li>
+ *       (base64 when {@code isBase64Encoded}) is a classify request. The answer goes back as an HTTP
+ *       response whose body is the answer and whose status follows from its error, if any.</li>
  * </ul>
  */
 final class ClassifyEvents {
@@ -74,8 +78,24 @@ final class ClassifyEvents {
         return value.textValue();
     }
 
-    /** The request inside an HTTP event's body. */
+    /**
+     * The request inside an HTTP event's body, marked as one so that the answer goes back as an HTTP
+     * response ({@link #httpResponse}); a body that is not a valid request gives a request carrying
+     * the problem, so that it too is answered with its status.
+     */
     static ClassifyRequest http(JsonNode tree) {
+        ClassifyRequest request;
+        try {
+            request = RequestParser.parse(body(tree), ClassifyRequest.class);
+        } catch (InvalidRequestException e) {
+            request = new ClassifyRequest();
+            request.reportProblem(e);
+        }
+        request.viaHttp = true;
+        return request;
+    }
+
+    private static String body(JsonNode tree) {
         JsonNode body = tree.get("body");
         if (!body.isTextual()) {
             throw new InvalidRequestException("body", "the HTTP request has no body; send a classify request as JSON");
@@ -88,6 +108,19 @@ final class ClassifyEvents {
                 throw new InvalidRequestException("body", "the HTTP body is marked base64 but is not valid base64");
             }
         }
-        return RequestParser.parse(json, ClassifyRequest.class);
+        return json;
+    }
+
+    /**
+     * A Function URL's (payload 2.0) response: the answer, as it is, for the body, with status 200, or
+     * the error's ({@link FunctionError#httpStatus}: 4xx for a refused request, 5xx for a fault).
+     */
+    static Map<String, Object> httpResponse(ClassifyResponse answer, ObjectMapper json) throws JsonProcessingException {
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("statusCode", answer.error == null ? 200 : answer.error.httpStatus());
+        response.put("headers", Map.of("content-type", "application/json"));
+        response.put("body", json.writeValueAsString(answer));
+        response.put("isBase64Encoded", false);
+        return response;
     }
 }

@@ -28,6 +28,10 @@ public class ClassifyRequest extends StrictRequest {
     @JsonIgnore
     List<JsonNode> itemIds;
 
+    /** Arrived in a Function URL (HTTP) event: answered with an HTTP response. */
+    @JsonIgnore
+    boolean viaHttp;
+
     List<String> allTexts() {
         List<String> all = new ArrayList<>();
         if (text != null) {

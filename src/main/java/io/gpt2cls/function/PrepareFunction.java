@@ -9,8 +9,25 @@ public class PrepareFunction {
     @Inject
     PrepareService service;
 
+    /**
+     * Prepares a dataset. A caller gets the answer, failed or not; an upload's event has no caller
+     * (EventBridge invokes asynchronously), so a fault there (storage unavailable, an internal error)
+     * is raised: only a function error makes Lambda retry the event and, after its retries, hand it
+     * to the on-failure destination (infra/template.yaml). A refused input is answered, not retried.
+     */
     @Funq
     public PrepareResponse prepare(PrepareRequest request) {
-        return FunctionResponse.answer("prepare", () -> service.prepare(request), PrepareResponse::new);
+        PrepareResponse answer = FunctionResponse.answer("prepare", () -> service.prepare(request), PrepareResponse::new);
+        if (request != null && request.triggeredBy != null && answer.error != null && answer.error.isFault()) {
+            throw new EventFailedException(answer.error);
+        }
+        return answer;
+    }
+
+    /** An upload's event that could not be handled for a reason of ours: Lambda's errorType and errorMessage. */
+    public static final class EventFailedException extends RuntimeException {
+        EventFailedException(FunctionError error) {
+            super(error.type() + ": " + error.message(), null, false, false); // the log has the trace, under the reference
+        }
     }
 }

@@ -42,7 +42,7 @@ public final class GracefulStop {
      * Exit status when the stop deadline passed before the work stopped: as {@code timeout(1)} reports
      * a command it had to end. 0, 1, 2, 75 and 143 mean other things (see the CLI).
      */
-    public static final int DEADLINE_PASSED_EXIT_STATUS = 124;
+    public static final int DEADLINE_PASSED_EXIT_STATUS = 142; // 128 + SIGALRM: the stop's alarm ran out (Batch retries 14*)
 
     private static final Logger LOG = Logger.getLogger(GracefulStop.class);
     private static final Object LOCK = new Object();

@@ -60,16 +60,28 @@ final class S3Errors {
         }
         String network = networkReason(thrown);
         if (network != null) {
-            return new StorageException("cannot reach " + endpoint + " for " + where + ": " + network + "; check "
+            return new StorageUnavailableException("cannot reach " + endpoint + " for " + where + ": " + network + "; check "
                     + endpointSetting + " and the network (proxy, VPC endpoint or NAT)", thrown);
         }
         String detail = e != null ? e.getMessage() : String.valueOf(thrown);
-        return new StorageException("could not " + action.verb + " " + where + " on " + endpoint + ": " + detail, thrown);
+        String message = "could not " + action.verb + " " + where + " on " + endpoint + ": " + detail;
+        // what the SDK itself retries (I/O errors mid-transfer) has failed every attempt, but may pass later
+        return e != null && e.retryable() ? new StorageUnavailableException(message, thrown) : new StorageException(message, thrown);
     }
 
-    /** S3 (or the S3-compatible server) answered with an error: {@code code} as in S3's error responses. */
+    /**
+     * S3 (or the S3-compatible server) answered with an error: {@code code} as in S3's error responses.
+     * A server error or throttling, after the SDK's retries, is a {@link StorageUnavailableException}.
+     */
     StorageException rejected(Action action, Location where, String code, int status, String detail, Throwable cause) {
-        return new StorageException(serviceMessage(action, where, code == null ? "" : code, status, detail), cause);
+        String message = serviceMessage(action, where, code == null ? "" : code, status, detail);
+        return isTemporary(code == null ? "" : code, status) ? new StorageUnavailableException(message, cause)
+                : new StorageException(message, cause);
+    }
+
+    private static boolean isTemporary(String code, int status) {
+        // not 501 NotImplemented: a server without a feature (conditional writes) will not grow it by a retry
+        return status == 500 || status == 502 || status == 503 || status == 504 || status == 429 || code.equals("SlowDown");
     }
 
     private String serviceMessage(Action action, Location where, String code, int status, String message) {
@@ -97,7 +109,7 @@ final class S3Errors {
             return "access denied: cannot " + action.verb + " " + where + " (" + code + "); check that the credentials in use"
                     + " (AWS_PROFILE, AWS_ACCESS_KEY_ID or the function's role) allow " + action.permission + " there";
         }
-        if (status == 503 || status == 500 || status == 429 || code.equals("SlowDown")) {
+        if (isTemporary(code, status)) {
             return "S3 kept failing (" + describe(code, status) + ") after " + maxAttempts + " attempts to " + action.verb
                     + " " + where + "; try again later, or raise gpt2cls.store.s3.max-attempts";
         }

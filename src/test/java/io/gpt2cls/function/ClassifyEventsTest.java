@@ -3,6 +3,7 @@ package io.gpt2cls.function;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -45,8 +46,12 @@ class ClassifyEventsTest {
         ClassifyRequest base64 = RequestParser.parse("{\"requestContext\": {\"http\": {\"method\": \"POST\"}}, \"body\": \""
                 + encoded + "\", \"isBase64Encoded\": true}", ClassifyRequest.class);
         assertEquals(List.of("a", "b"), base64.allTexts());
-        InvalidRequestException bad = assertThrows(InvalidRequestException.class, () -> RequestParser.parse(
-                "{\"requestContext\": {\"http\": {}}, \"body\": \"{\\\"txt\\\": 1}\"}", ClassifyRequest.class));
+        assertTrue(plain.viaHttp && base64.viaHttp, "answered as HTTP responses");
+        // a bad body is answered too (with its status): the problem travels in the request
+        ClassifyRequest badBody = RequestParser.parse("{\"requestContext\": {\"http\": {}}, \"body\": \"{\\\"txt\\\": 1}\"}",
+                ClassifyRequest.class);
+        assertTrue(badBody.viaHttp);
+        InvalidRequestException bad = assertThrows(InvalidRequestException.class, () -> StrictRequest.requireValid(badBody));
         assertEquals("unknown field 'txt'; the fields of the request are: model, text, texts, top_k", bad.getMessage());
     }
 }

@@ -159,6 +159,23 @@ class ClassifyFunctionTest {
                 .then().statusCode(200).extract().path("results[0].probabilities");
     }
 
+    @Test
+    void aFunctionUrlGetsTheAnswerAsItsBodyWithAStatusFromTheErrorType() throws Exception {
+        String ok = given().contentType("application/json").body(functionUrlEvent("{\"text\": \"Subject: meeting notes\"}"))
+                .post().then().statusCode(200).extract().asString();
+        JsonNode answered = JSON.readTree(ok);
+        assertEquals(200, answered.get("statusCode").asInt());
+        assertTrue(JSON.readTree(answered.get("body").asText()).has("results"), ok);
+        String refused = given().contentType("application/json").body(functionUrlEvent("{\"txt\": \"typo\"}"))
+                .post().then().statusCode(200).extract().asString();
+        JsonNode http = JSON.readTree(refused);
+        assertEquals(400, http.get("statusCode").asInt(), refused);
+        // the body is what a direct invocation answers
+        String direct = given().contentType("application/json").body("{\"txt\": \"typo\"}").post().then().statusCode(200).extract().asString();
+        assertEquals(JSON.readTree(direct), JSON.readTree(http.get("body").asText()));
+        assertEquals(FunctionError.INVALID_REQUEST, JSON.readTree(direct).at("/error/type").asText());
+    }
+
     /** Payloads sent as Lambda invocations and, as many again, inside Function URL events. */
     static final int FUZZED_PAYLOADS = 600;
     static final ObjectMapper JSON = new ObjectMapper();
@@ -184,6 +201,15 @@ class ClassifyFunctionTest {
             }
             answered++;
             String answer = response.asString();
+            if (viaFunctionUrl) {
+                // an HTTP response whose status is the answer's: 200, or 4xx for a refused request
+                JsonNode http = JSON.readTree(answer);
+                answer = http.path("body").asText();
+                JsonNode error = JSON.readTree(answer).path("error");
+                assertEquals(error.isMissingNode() ? 200 : new FunctionError(error.path("type").asText(), "", null).httpStatus(),
+                        http.path("statusCode").asInt(), answer);
+                assertEquals("application/json", http.at("/headers/content-type").asText());
+            }
             RequestFuzzTest.assertClean(answer, payload);
             JsonNode tree = JSON.readTree(answer);
             assertTrue(tree.has("results") != tree.has("error"), "results or an error: " + answer);

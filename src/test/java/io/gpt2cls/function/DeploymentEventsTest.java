@@ -215,11 +215,45 @@ class DeploymentEventsTest {
         assertEquals("runs/events/models/spam", RequestParser.parse(Files.readString(Path.of("events/finetune.json")), FinetuneRequest.class).output);
     }
 
+    // ---- failures: Batch's events -> the failure topic ------------------------------------------------
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aFailedFinetuneJobIsMailedWithItsReasonAndWhereItsLogIs() throws IOException {
+        ObjectNode failed = (ObjectNode) event("finetune-job-failed-eventbridge.json");
+        JsonNode pattern = TEMPLATE.json(TEMPLATE.properties("FinetuneJobFailed").get("EventPattern"));
+        assertFalse(EventPattern.matches(pattern, failed), "another queue's job");
+        ((ObjectNode) failed.get("detail")).put("jobQueue", "arn-of:FinetuneJobQueue"); // the template's queue, as Template resolves it
+        assertTrue(EventPattern.matches(pattern, failed));
+        for (String status : List.of("SUBMITTED", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED")) {
+            ObjectNode other = failed.deepCopy();
+            ((ObjectNode) other.get("detail")).put("status", status);
+            assertFalse(EventPattern.matches(pattern, other), status);
+        }
+        Map<String, Object> target = ((List<Map<String, Object>>) TEMPLATE.properties("FinetuneJobFailed").get("Targets")).get(0);
+        Map<String, Object> transformer = (Map<String, Object>) target.get("InputTransformer");
+        JsonNode message = InputTransformer.apply((Map<String, String>) transformer.get("InputPathsMap"),
+                (String) TEMPLATE.resolve(transformer.get("InputTemplate")), failed);
+        assertTrue(message.isTextual(), message.toString());
+        assertTrue(message.asText().startsWith("Fine-tuning job gpt2cls-finetune (4c7599ae-0a82-49aa-ba5a-4727fcce14a8) failed:"
+                + " Essential container in task exited. Its log: CloudWatch log group /aws/batch/" + Template.STACK + "-finetune"),
+                message.asText());
+    }
+
+    @Test
+    void theSampleUploadEventsCarryTheVersionIdOfTheVersionedBucket() throws IOException {
+        assertFalse(event("prepare-s3-put.json").at("/Records/0/s3/object/versionId").asText().isEmpty());
+        for (String file : List.of("prepare-eventbridge.json", "finetune-manifest-eventbridge.json", "batch-classify-eventbridge.json")) {
+            assertFalse(event(file).at("/detail/object/version-id").asText().isEmpty(), file);
+        }
+    }
+
     /** A new payload in events/ needs a test that feeds it to the code that reads it. */
     @Test
     void everyEventFileIsExercised() throws IOException {
         Set<String> exercised = Set.of("batch-classify-eventbridge.json", "classify-batch.json", "classify-distributed-map.json",
-                "classify-function-url.json", "classify-single.json", "classify.json", "finetune-manifest-eventbridge.json",
+                "classify-function-url.json", "classify-single.json", "classify.json", "finetune-job-failed-eventbridge.json",
+                "finetune-manifest-eventbridge.json",
                 "finetune.json", "prepare-eventbridge.json", "prepare.json",
                 "prepare-s3-put.json"); // PrepareTriggerEventsTest
         try (Stream<Path> files = Files.list(Path.of("events"))) {

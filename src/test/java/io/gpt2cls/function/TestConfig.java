@@ -119,6 +119,16 @@ final class TestConfig implements AppConfig {
             }
 
             @Override
+            public Optional<Duration> attemptTimeout() {
+                return Optional.empty();
+            }
+
+            @Override
+            public Duration deadlineMargin() {
+                return Duration.ofMinutes(10);
+            }
+
+            @Override
             public Optional<Boolean> jsonLogs() {
                 return Optional.of(false);
             }

@@ -69,7 +69,8 @@ public final class AppSettings {
                 String simple = file.getFileName().toString().replace(".java", "");
                 for (Method method : Class.forName("io.gpt2cls.function." + simple).getDeclaredMethods()) {
                     if (method.isAnnotationPresent(Funq.class)) {
-                        names.add(method.getName());
+                        String name = method.getAnnotation(Funq.class).value();
+                        names.add(name.isEmpty() ? method.getName() : name);
                     }
                 }
             }

@@ -14,6 +14,7 @@ import java.util.TreeSet;
 
 import org.junit.jupiter.api.Test;
 
+import io.gpt2cls.cli.ExitStatus;
 import io.gpt2cls.function.AppConfig;
 
 /**
@@ -115,7 +116,80 @@ class TemplateWiringTest {
         assertEquals(900, prepare.get("Timeout"));
         assertEquals(Map.of("Size", Map.of("Ref", "PrepareEphemeralStorageMiB")), prepare.get("EphemeralStorage"));
         assertEquals(10240, map(T.section("Parameters").get("PrepareEphemeralStorageMiB")).get("MaxValue"));
-        assertEquals(0, map(prepare.get("EventInvokeConfig")).get("MaximumRetryAttempts"));
+    }
+
+    // ---- failures that reach someone ----------------------------------------------------------------
+
+    @Test
+    void anUploadEventPrepareCannotHandleIsRetriedThenQueuedAndAlarmed() {
+        Map<String, Object> invoke = T.properties("PrepareEventInvokeConfig");
+        assertEquals(Map.of("Ref", "PrepareFunction"), invoke.get("FunctionName"));
+        assertEquals("$LATEST", invoke.get("Qualifier"));
+        assertTrue((Integer) invoke.get("MaximumRetryAttempts") > 0, "faults (S3 unavailable) are raised to be retried");
+        Map<String, Object> onFailure = map(map(invoke.get("DestinationConfig")).get("OnFailure"));
+        assertEquals(List.of("PrepareFailedEvents", "Arn"), map(onFailure.get("Destination")).get("Fn::GetAtt"));
+        assertTrue(allowStatements().get("PrepareFunction").stream().anyMatch(statement -> "sqs:SendMessage".equals(statement.get("Action"))
+                && "PrepareFailedEvents.Arn".equals(statement.get("Resource"))), "the function's role sends to the destination");
+        assertEquals(Map.of("Fn::GetAtt", List.of("PrepareFailedEvents", "QueueName")), alarmedQueue("PrepareFailedEventsAlarm"));
+    }
+
+    @Test
+    void aFinetuneJobEventBridgeCannotSubmitIsDeadLetteredAndAlarmed() {
+        Map<String, Object> target = map(list(T.properties("FinetuneOnManifest").get("Targets")).get(0));
+        assertEquals(List.of("FinetuneSubmitFailedEvents", "Arn"), map(map(target.get("DeadLetterConfig")).get("Arn")).get("Fn::GetAtt"));
+        assertTrue((Integer) map(target.get("RetryPolicy")).get("MaximumRetryAttempts") > 0);
+        Map<String, Object> statement = map(list(map(T.properties("FinetuneSubmitFailedEventsPolicy").get("PolicyDocument")).get("Statement")).get(0));
+        assertEquals(Map.of("Service", "events.amazonaws.com"), statement.get("Principal"));
+        assertEquals(Map.of("ArnEquals", Map.of("aws:SourceArn", Map.of("Fn::GetAtt", List.of("FinetuneOnManifest", "Arn")))),
+                statement.get("Condition"));
+        assertEquals(Map.of("Fn::GetAtt", List.of("FinetuneSubmitFailedEvents", "QueueName")), alarmedQueue("FinetuneSubmitFailedEventsAlarm"));
+    }
+
+    /** The queue an alarm watches; it must fire on one message and notify the failure topic. */
+    private static Object alarmedQueue(String alarm) {
+        Map<String, Object> properties = T.properties(alarm);
+        assertEquals("ApproximateNumberOfMessagesVisible", properties.get("MetricName"));
+        assertEquals(0, properties.get("Threshold"));
+        assertEquals("GreaterThanThreshold", properties.get("ComparisonOperator"));
+        assertEquals(List.of(Map.of("Ref", "FailureTopic")), properties.get("AlarmActions"));
+        return map(list(properties.get("Dimensions")).get(0)).get("Value");
+    }
+
+    @Test
+    void failedJobsABlockedQueueAndFailedBatchClassificationsNotifyTheTopicWhichMayPublishThem() {
+        Set<Object> publishers = new TreeSet<>();
+        Map<String, Object> policy = map(list(map(T.properties("FailureTopicPolicy").get("PolicyDocument")).get("Statement")).get(0));
+        for (Object arn : list(map(map(policy.get("Condition")).get("ArnEquals")).get("aws:SourceArn"))) {
+            publishers.add(list(map(arn).get("Fn::GetAtt")).get(0));
+        }
+        Set<Object> notifying = new TreeSet<>();
+        for (String rule : T.resourcesOfType("AWS::Events::Rule")) {
+            for (Object target : list(T.properties(rule).get("Targets"))) {
+                if (Map.of("Ref", "FailureTopic").equals(map(target).get("Arn"))) {
+                    notifying.add(rule);
+                }
+            }
+        }
+        assertEquals(Set.of("FinetuneJobFailed", "FinetuneQueueBlocked", "BatchClassifyFailed"), notifying);
+        assertEquals(notifying, publishers);
+        Map<String, Object> failed = map(T.properties("FinetuneJobFailed").get("EventPattern"));
+        assertEquals(List.of("Batch Job State Change"), failed.get("detail-type"));
+        assertEquals(Map.of("jobQueue", List.of(Map.of("Ref", "FinetuneJobQueue")), "status", List.of("FAILED")), failed.get("detail"));
+        assertEquals(List.of("Batch Job Queue Blocked"), map(T.properties("FinetuneQueueBlocked").get("EventPattern")).get("detail-type"));
+        assertEquals(List.of("HasAlertEmail"), List.of(T.resource("FailureEmail").get("Condition")));
+        assertEquals("", String.valueOf(map(T.section("Parameters").get("AlertEmail")).get("Default")));
+    }
+
+    @Test
+    void aJobThatCannotStartIsCancelledInsteadOfWaitingForever() {
+        Map<String, Object> byReason = new LinkedHashMap<>();
+        for (Object action : list(T.properties("FinetuneJobQueue").get("JobStateTimeLimitActions"))) {
+            assertEquals("RUNNABLE", map(action).get("State"));
+            assertEquals("CANCEL", map(action).get("Action"));
+            byReason.put((String) map(action).get("Reason"), map(action).get("MaxTimeSeconds"));
+        }
+        assertEquals(Map.of("CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", Map.of("Ref", "FinetuneCapacityWaitSeconds"),
+                "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE", 600, "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT", 600), byReason);
     }
 
     // ---- least privilege ----------------------------------------------------------------------------
@@ -261,16 +335,78 @@ class TemplateWiringTest {
     }
 
     @Test
-    void batchRetriesLostHostsAndCheckpointedStopsButNotApplicationErrors() {
+    void batchRetriesLostHostsCheckpointedStopsAndTemporaryFailuresButNotApplicationErrors() {
         Map<String, Object> retry = map(T.properties("FinetuneJobDefinition").get("RetryStrategy"));
         assertTrue((Integer) retry.get("Attempts") >= 3, "spot reclaims may come more than once");
         assertTrue(list(retry.get("EvaluateOnExit")).size() <= 5, "AWS Batch takes at most 5 EvaluateOnExit entries");
         assertEquals("RETRY", batchAction("Host EC2 (instance i-0a1b2c3d4e5f67890) terminated.", null, null));
-        assertEquals("RETRY", batchAction("Essential container in task exited", null, "143"));
-        assertEquals("EXIT", batchAction("Essential container in task exited", null, "1"));
-        assertEquals("EXIT", batchAction("Essential container in task exited", null, "2"));
+        // each exit status of the jar, with or without a Reason: retried exactly when ExitStatus says so
+        for (ExitStatus status : ExitStatus.values()) {
+            String expected = status.retried ? "RETRY" : "EXIT";
+            String code = String.valueOf(status.code);
+            assertEquals(expected, batchAction("Essential container in task exited", null, code), status.name());
+            assertEquals(expected, batchAction("Essential container in task exited", "", code), status.name());
+        }
         assertEquals("EXIT", batchAction("Essential container in task exited", "OutOfMemoryError: Container killed due to memory usage", "137"));
         assertEquals("EXIT", batchAction("Task failed to start", "CannotPullContainerError: pull image manifest has been retried", null));
+    }
+
+    @Test
+    void theJobStopsItselfBeforeBatchsTimeoutWhichBatchWouldNotRetry() {
+        assertEquals(Map.of("Ref", "FinetuneTimeoutSeconds"), map(T.properties("FinetuneJobDefinition").get("Timeout")).get("AttemptDurationSeconds"));
+        assertEquals(T.resolve(Map.of("Ref", "FinetuneTimeoutSeconds")), jobEnvironment().get("GPT2CLS_FINETUNE_ATTEMPT_TIMEOUT"));
+        long marginSeconds = java.time.Duration.parse("PT" + AppSettings.defaultOf(AppConfig.Finetune.class, "deadlineMargin").toUpperCase()).toSeconds();
+        assertTrue((Integer) map(T.section("Parameters").get("FinetuneTimeoutSeconds")).get("MinValue") > marginSeconds,
+                "every allowed timeout leaves time to train before the deadline");
+    }
+
+    @Test
+    void theGpuInstancesKeepContainersFromTheInstanceRoleAndStopJobsWithinTheStopTimeout() {
+        Map<String, Object> data = map(T.properties("FinetuneLaunchTemplate").get("LaunchTemplateData"));
+        assertEquals(Map.of("HttpTokens", "required", "HttpPutResponseHopLimit", 1), data.get("MetadataOptions"));
+        String userData = String.valueOf(map(data.get("UserData")).get("Fn::Base64"));
+        assertTrue(userData.contains("ECS_CONTAINER_STOP_TIMEOUT=${FinetuneStopTimeoutSeconds}s"), userData);
+        assertEquals("30", String.valueOf(map(T.section("Parameters").get("FinetuneStopTimeoutSeconds")).get("Default")));
+    }
+
+    @Test
+    void onlyThisAccountsTasksAssumeTheJobRole() {
+        Map<String, Object> trust = map(list(map(T.properties("FinetuneJobRole").get("AssumeRolePolicyDocument")).get("Statement")).get(0));
+        assertEquals(Map.of("Service", "ecs-tasks.amazonaws.com"), trust.get("Principal"));
+        assertEquals(Map.of("StringEquals", Map.of("aws:SourceAccount", Map.of("Ref", "AWS::AccountId"))), trust.get("Condition"));
+    }
+
+    @Test
+    void jobsRunTheirImageByDigest() {
+        List<Object> image = list(map(map(T.properties("FinetuneJobDefinition").get("ContainerProperties")).get("Image")).get("Fn::If"));
+        assertEquals("BuildsFinetuneImage", image.get(0));
+        List<Object> inStack = list(map(image.get(1)).get("Fn::If"));
+        assertEquals(List.of("HasFinetuneImageDigest", Map.of("Fn::Sub", "${FinetuneRepository.RepositoryUri}@${FinetuneImageDigest}"),
+                Map.of("Fn::Sub", "${FinetuneRepository.RepositoryUri}:latest")), inStack, "a tag only before the first push");
+        assertEquals(Map.of("Ref", "FinetuneImageUri"), image.get(2));
+        String digestPattern = (String) map(T.section("Parameters").get("FinetuneImageDigest")).get("AllowedPattern");
+        assertTrue(("sha256:" + "a".repeat(64)).matches(digestPattern) && "".matches(digestPattern) && !"latest".matches(digestPattern));
+        String uriPattern = (String) map(T.section("Parameters").get("FinetuneImageUri")).get("AllowedPattern");
+        assertTrue(("123456789012.dkr.ecr.us-east-1.amazonaws.com/gpt2cls@sha256:" + "0".repeat(64)).matches(uriPattern));
+        assertFalse("123456789012.dkr.ecr.us-east-1.amazonaws.com/gpt2cls:latest".matches(uriPattern));
+    }
+
+    @Test
+    void subnetsWithoutSecurityGroupsAreRefusedBeforeAnythingIsCreated() {
+        Map<String, Object> rule = map(T.section("Rules").get("SubnetsNeedSecurityGroups"));
+        assertEquals(Map.of("Fn::Not", List.of(Map.of("Fn::EachMemberEquals", List.of(Map.of("Ref", "SubnetIds"), "")))),
+                rule.get("RuleCondition"));
+        assertEquals(Map.of("Fn::Not", List.of(Map.of("Fn::EachMemberEquals", List.of(Map.of("Ref", "SecurityGroupIds"), "")))),
+                map(list(rule.get("Assertions")).get(0)).get("Assert"));
+    }
+
+    @Test
+    void aPublicFunctionUrlMayAlsoInvokeTheFunction() {
+        Map<String, Object> permission = T.properties("ClassifyFunctionUrlInvokePermission");
+        assertEquals("ClassifyUrlIsPublic", T.resource("ClassifyFunctionUrlInvokePermission").get("Condition"));
+        assertEquals("lambda:InvokeFunction", permission.get("Action"));
+        assertEquals(true, permission.get("InvokedViaFunctionUrl"));
+        assertEquals(Map.of("Ref", "ClassifyFunction.Alias"), permission.get("FunctionName"));
     }
 
     @Test
@@ -308,7 +444,8 @@ class TemplateWiringTest {
         Map<String, Object> reader = new LinkedHashMap<>(map(csv.get("ItemReader")));
         reader.put("ReaderConfig", map(jsonLines.get("ItemReader")).get("ReaderConfig"));
         same.put("ItemReader", reader);
-        assertEquals(jsonLines, same, "the two Map states differ only in their ReaderConfig");
+        assertEquals(withoutStateNames(jsonLines), withoutStateNames(same), "the two Map states differ only in their ReaderConfig"
+                + " and their states' names");
 
         assertEquals(Map.of("Mode", "DISTRIBUTED", "ExecutionType", "STANDARD"), map(map(jsonLines.get("ItemProcessor")).get("ProcessorConfig")));
         Map<String, Object> batcher = map(jsonLines.get("ItemBatcher"));
@@ -320,10 +457,82 @@ class TemplateWiringTest {
         assertEquals(Map.of("OutputType", "JSONL", "Transformation", "FLATTEN"), writer.get("WriterConfig"));
     }
 
+    /** Every state's name in a definition, the nested ones (a Map's ItemProcessor, a Parallel's Branches) included. */
+    static List<String> stateNames(Object definition) {
+        List<String> names = new ArrayList<>();
+        if (definition instanceof Map<?, ?> m && m.get("States") instanceof Map<?, ?> states) {
+            for (Map.Entry<?, ?> state : states.entrySet()) {
+                names.add((String) state.getKey());
+                Map<String, Object> body = map(state.getValue());
+                names.addAll(stateNames(body.get("ItemProcessor")));
+                names.addAll(stateNames(body.get("Iterator")));
+                for (Object branch : body.containsKey("Branches") ? list(body.get("Branches")) : List.of()) {
+                    names.addAll(stateNames(branch));
+                }
+            }
+        }
+        return names;
+    }
+
+    /** Names that occur more than once; Amazon States Language wants every name unique in the whole machine. */
+    static Set<String> duplicateStateNames(Object definition) {
+        Set<String> seen = new TreeSet<>();
+        Set<String> duplicates = new TreeSet<>();
+        stateNames(definition).forEach(name -> (seen.add(name) ? seen : duplicates).add(name));
+        return duplicates;
+    }
+
+    /** The same structure with each state named by its position ("state 0", ...), transitions following. */
+    static Object withoutStateNames(Object definition) {
+        Map<String, String> positions = new LinkedHashMap<>();
+        for (String name : stateNames(Map.of("States", Map.of("", definition)))) {
+            positions.putIfAbsent(name, "state " + positions.size());
+        }
+        return renamed(definition, positions, false);
+    }
+
+    private static Object renamed(Object value, Map<String, String> names, boolean keysAreStates) {
+        if (value instanceof Map<?, ?> m) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            m.forEach((key, v) -> {
+                String k = (String) key;
+                boolean transition = k.equals("StartAt") || k.equals("Next") || k.equals("Default");
+                copy.put(keysAreStates ? names.getOrDefault(k, k) : k,
+                        transition ? names.getOrDefault(String.valueOf(v), String.valueOf(v)) : renamed(v, names, k.equals("States")));
+            });
+            return copy;
+        }
+        if (value instanceof List<?> l) {
+            return l.stream().map(v -> renamed(v, names, false)).toList();
+        }
+        return value;
+    }
+
+    @Test
+    void everyStateMachineNamesEachStateOnce() {
+        List<String> machines = new ArrayList<>(T.resourcesOfType("AWS::Serverless::StateMachine"));
+        machines.addAll(T.resourcesOfType("AWS::StepFunctions::StateMachine"));
+        assertFalse(machines.isEmpty());
+        for (String machine : machines) {
+            // an inline Definition; one in a file or string is left to infra/asl/check.sh, which reads those too
+            assertEquals(Set.of(), duplicateStateNames(T.properties(machine).get("Definition")), machine);
+        }
+        // the check finds what it is for: the nested states of both Map states named alike, as before
+        Map<String, Object> definition = map(T.properties("BatchClassifyStateMachine").get("Definition"));
+        Map<String, Object> states = new LinkedHashMap<>(map(definition.get("States")));
+        Map<String, Object> csv = new LinkedHashMap<>(map(states.get("ClassifyCsvRows")));
+        csv.put("ItemProcessor", state("ClassifyJsonLines").get("ItemProcessor"));
+        states.put("ClassifyCsvRows", csv);
+        Map<String, Object> broken = new LinkedHashMap<>(definition);
+        broken.put("States", states);
+        assertEquals(new TreeSet<>(stateNames(map(state("ClassifyJsonLines").get("ItemProcessor")))), duplicateStateNames(broken));
+    }
+
     @Test
     void classifyIsCalledWithTheBatchAndRetriedOnLambdaServiceErrors() {
-        Map<String, Object> states = map(map(state("ClassifyJsonLines").get("ItemProcessor")).get("States"));
-        Map<String, Object> classify = map(states.get("Classify"));
+        Map<String, Object> processor = map(state("ClassifyJsonLines").get("ItemProcessor"));
+        Map<String, Object> states = map(processor.get("States"));
+        Map<String, Object> classify = map(states.get(processor.get("StartAt")));
         assertEquals("arn:aws:states:::lambda:invoke", classify.get("Resource"));
         assertEquals(Map.of("FunctionName", "${ClassifyFunctionAlias}", "Payload.$", "$"), classify.get("Parameters"));
         Set<Object> retried = new TreeSet<>();
@@ -380,7 +589,8 @@ class TemplateWiringTest {
     @Test
     void theOutputsNameWhatAUserCalls() {
         assertEquals(Set.of("DataBucketName", "PrepareFunctionArn", "ClassifyFunctionArn", "ClassifyFunctionAlias", "ClassifyUrl",
-                "FinetuneJobQueueArn", "FinetuneJobDefinitionArn", "FinetuneRepositoryUri", "BatchClassifyStateMachineArn"),
+                "FinetuneJobQueueArn", "FinetuneJobDefinitionArn", "FinetuneRepositoryUri", "BatchClassifyStateMachineArn",
+                "FailureTopicArn", "PrepareFailedEventsUrl", "FinetuneSubmitFailedEventsUrl"),
                 T.section("Outputs").keySet());
     }
 }

@@ -20,14 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The stop deadline, in child JVMs busy in libtorch: work that stops in time exits as usual (143
- * after SIGTERM, 0 after a notice); work that outlasts the deadline ends the process with 124,
+ * after SIGTERM, 0 after a notice); work that outlasts the deadline ends the process with 142,
  * after SIGTERM and after a notice alike, without the JVM crash that exiting under a thread inside
  * libtorch causes.
  */
 class GracefulStopTest {
 
     @Test
-    void workThatOutlastsTheStopDeadlineEndsTheProcessWith124WithoutACrash(@TempDir Path dir) throws Exception {
+    void workThatOutlastsTheStopDeadlineEndsTheProcessWith142WithoutACrash(@TempDir Path dir) throws Exception {
         for (boolean notice : new boolean[] {false, true}) {
             Finished child = run(dir, "stuck", notice);
             assertEquals(GracefulStop.DEADLINE_PASSED_EXIT_STATUS, child.status(), child.output());

@@ -1,6 +1,7 @@
 package io.gpt2cls.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -114,7 +115,7 @@ class S3StoreConfigurationTest {
     void anUnreachableEndpointIsNamedWithTheSettingToCheck() throws IOException {
         URI closed = URI.create("http://127.0.0.1:" + closedPort());
         try (S3Store store = S3Store.create(settings().withEndpoint(Optional.of(closed)))) {
-            StorageException e = assertThrows(StorageException.class, () -> store.fetchSet(MODEL, COMMIT));
+            StorageException e = assertThrows(StorageUnavailableException.class, () -> store.fetchSet(MODEL, COMMIT));
             assertEquals("cannot reach the S3 endpoint " + closed + " for " + MODEL + ": connection refused; check the setting"
                     + " gpt2cls.store.s3.endpoint and the network (proxy, VPC endpoint or NAT)", e.getMessage());
         }
@@ -156,6 +157,7 @@ class S3StoreConfigurationTest {
             StorageException e = assertThrows(StorageException.class, () -> store.stage(MODEL, COMMIT));
             assertEquals("the secret key does not match the access key (while trying to list " + MODEL
                     + "); check AWS_SECRET_ACCESS_KEY or AWS_PROFILE", e.getMessage());
+            assertFalse(e instanceof StorageUnavailableException, "refused, not temporary: a retry would be refused again");
         }
         var unknown = StaticCredentialsProvider.create(AwsBasicCredentials.create("someone-else", "secret"));
         try (S3Store store = S3Store.create(settings(), b -> b.credentialsProvider(unknown))) {
