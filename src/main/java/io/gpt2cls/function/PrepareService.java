@@ -33,6 +33,9 @@ public class PrepareService {
     @Inject
     ArtifactStore store;
 
+    @Inject
+    BaseModels baseModels;
+
     public PrepareResponse prepare(PrepareRequest request) {
         StrictRequest.requireValid(request);
         if (request.triggeredBy != null) {
@@ -50,8 +53,9 @@ public class PrepareService {
             spec.trainLocation = request.train;
             spec.testFiles = request.test == null ? null : inputFiles(request.test);
             spec.testLocation = request.test;
-            spec.tokenizer = request.tokenizer == null ? Gpt2TokenizerBuilder.cached() : Tokenizers.fetch(store, request.tokenizer);
-            spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
+            BaseModels.Source tokenizer = request.tokenizer == null ? null : baseModels.resolve(request.tokenizer, "tokenizer", output);
+            spec.tokenizer = tokenizer == null ? Gpt2TokenizerBuilder.cached() : Tokenizers.fetch(store, tokenizer.location());
+            spec.tokenizerLocation = tokenizer == null ? BUILT_IN_TOKENIZER : tokenizer.name();
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
