@@ -31,13 +31,13 @@ import io.gpt2cls.tokenizer.TextTokenizer;
  * {@code X-Error-Code} on errors (an unknown repository is a 401 to an anonymous caller, as on the Hub).
  * Counts every request by path, and remembers whether the CDN was sent a token.
  */
-final class FakeHub implements AutoCloseable {
+public final class FakeHub implements AutoCloseable {
 
-    static final String TOKEN = "hf_test_token";
-    static final String LFS = "model.safetensors";
+    public static final String TOKEN = "hf_test_token";
+    public static final String LFS = "model.safetensors";
 
     /** One repository at one commit. */
-    static final class Repo {
+    public static final class Repo {
         final String id;
         final String commit;
         final Map<String, byte[]> files = new LinkedHashMap<>();
@@ -47,12 +47,12 @@ final class FakeHub implements AutoCloseable {
         /** Serve only this many bytes of the weights (with the full Content-Length), when it should cut them short. */
         int cutAfter = -1;
 
-        Repo(String id, String commit) {
+        public Repo(String id, String commit) {
             this.id = id;
             this.commit = commit;
         }
 
-        Repo withFilesOf(Path dir) throws IOException {
+        public Repo withFilesOf(Path dir) throws IOException {
             try (Stream<Path> list = Files.list(dir)) {
                 for (Path file : list.sorted().toList()) {
                     files.put(file.getFileName().toString(), Files.readAllBytes(file));
@@ -70,35 +70,35 @@ final class FakeHub implements AutoCloseable {
     final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
     final List<String> cdnAuthorizations = new CopyOnWriteArrayList<>();
 
-    FakeHub() throws IOException {
+    public FakeHub() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
         server.start();
     }
 
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
-    Repo add(Repo repo) {
+    public Repo add(Repo repo) {
         repos.put(repo.id, repo);
         return repo;
     }
 
-    void redirect(String legacyId, String canonicalId) {
+    public void redirect(String legacyId, String canonicalId) {
         legacy.put(legacyId, canonicalId);
     }
 
     /** Requests for a file's bytes: those the Hub answered itself plus those its CDN did. */
-    int downloads(Repo repo, String file) {
+    public int downloads(Repo repo, String file) {
         return count("/" + repo.id + "/resolve/" + repo.commit + "/" + file);
     }
 
-    int count(String path) {
+    public int count(String path) {
         return requests.getOrDefault(path, new AtomicInteger()).get();
     }
 
-    int total() {
+    public int total() {
         return requests.values().stream().mapToInt(AtomicInteger::get).sum();
     }
 

@@ -21,7 +21,7 @@ import io.gpt2cls.tokenizer.HubStyleTokenizers;
  * {@code h.N.attn.bias}, F16 weights, a {@code GPT2LMHeadModel} config without labels or pad token, and
  * GPT-2's tokenizer.json in the Hub's spelling. Written in plain Java, no native library.
  */
-final class TinyHubGpt2 {
+public final class TinyHubGpt2 {
 
     static final int LAYERS = 2;
     static final int HEADS = 4;
@@ -32,7 +32,7 @@ final class TinyHubGpt2 {
     private TinyHubGpt2() {}
 
     /** Writes config.json, model.safetensors, tokenizer.json and tokenizer_config.json into {@code dir}. */
-    static Path writeTo(Path dir) throws IOException {
+    public static Path writeTo(Path dir) throws IOException {
         Files.createDirectories(dir);
         ObjectMapper json = new ObjectMapper();
         ObjectNode config = json.createObjectNode();
