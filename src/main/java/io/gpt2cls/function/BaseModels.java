@@ -54,6 +54,11 @@ public class BaseModels {
         return new Source(copy.location(), copy.pinned(), true);
     }
 
+    /** {@code model} pinned and kept under {@code baseModels} (the {@code hub-import} command). */
+    public HubModels.Copy importTo(HubModelId model, Location baseModels) throws IOException {
+        return hub().resolve(model, baseModels);
+    }
+
     /** {@code gpt2cls.hub.base-models}, else {@code <root>/base-models} for an output at {@code <root>/prepared|models/<name>}. */
     Location baseModelsFor(HubModelId model, String field, Location output) {
         Optional<String> configured = config.hub().baseModels();

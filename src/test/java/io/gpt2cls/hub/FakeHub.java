@@ -41,7 +41,7 @@ public final class FakeHub implements AutoCloseable {
         final String id;
         final String commit;
         final Map<String, byte[]> files = new LinkedHashMap<>();
-        boolean gated;
+        public boolean gated;
         /** What the file list states as the weights' SHA-256, when it should lie. */
         String statedSha256;
         /** Serve only this many bytes of the weights (with the full Content-Length), when it should cut them short. */
