@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -147,9 +146,9 @@ public record TokenizerFingerprint(String sha256, Map<String, String> parts) {
             if ("ByteLevel".equals(object.path("type").asText())) {
                 defaults(object, Map.of("add_prefix_space", true, "use_regex", true));
             }
-            object.elements().forEachRemaining(TokenizerFingerprint::stripOffsetsAndFillDefaults);
+            object.forEach(TokenizerFingerprint::stripOffsetsAndFillDefaults);
         } else if (node.isArray()) {
-            node.elements().forEachRemaining(TokenizerFingerprint::stripOffsetsAndFillDefaults);
+            node.forEach(TokenizerFingerprint::stripOffsetsAndFillDefaults);
         }
     }
 
@@ -190,8 +189,7 @@ public record TokenizerFingerprint(String sha256, Map<String, String> parts) {
     private static void write(JsonNode node, StringBuilder out) {
         if (node.isObject()) {
             TreeMap<String, JsonNode> sorted = new TreeMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> field = it.next();
+            for (Map.Entry<String, JsonNode> field : node.properties()) {
                 sorted.put(field.getKey(), field.getValue());
             }
             out.append('{');

@@ -221,6 +221,7 @@ class DeploymentEventsTest {
         Set<String> exercised = Set.of("batch-classify-eventbridge.json", "classify-batch.json", "classify-distributed-map.json",
                 "classify-function-url.json", "classify-single.json", "classify.json", "finetune-manifest-eventbridge.json",
                 "finetune.json", "prepare-eventbridge.json", "prepare.json",
+                "finetune-from-hub.json", // FinetuneFromHubTest
                 "prepare-s3-put.json"); // PrepareTriggerEventsTest
         try (Stream<Path> files = Files.list(Path.of("events"))) {
             assertEquals(new TreeSet<>(exercised), new TreeSet<>(files.map(f -> f.getFileName().toString()).toList()));

@@ -186,6 +186,15 @@ class FinetuneFromHubTest {
     }
 
     @Test
+    void theDocumentedJobRequestNamesTheHubModelWhichIsKeptBesideTheDataset() throws Exception {
+        FinetuneRequest request = RequestParser.parse(Files.readString(Path.of("events/finetune-from-hub.json")), FinetuneRequest.class);
+        assertEquals("openai-community/gpt2", request.baseModel);
+        Location output = FinetuneService.conventionalOutput(FinetuneService.datasetLocation(request.dataset));
+        assertEquals(Location.parse("s3://gpt2cls-data-123456789012/base-models"),
+                baseModels(config()).baseModelsFor(io.gpt2cls.hub.HubModelId.parse(request.baseModel).orElseThrow(), "base_model", output));
+    }
+
+    @Test
     void aHubModelNeedsAPlaceInTheStore() throws Exception {
         InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> run(finetune(config()), "{\"dataset\": \""
                 + TestModels.preparedDataset() + "\", \"base_model\": \"" + ID + "\", \"output\": \"" + dir.resolve("elsewhere")
