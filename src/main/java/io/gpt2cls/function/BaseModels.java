@@ -44,6 +44,14 @@ public class BaseModels {
 
     private HubModels hub;
 
+    /** One made by hand, for services built without CDI (plain tests). */
+    static BaseModels of(ArtifactStore store, AppConfig config) {
+        BaseModels baseModels = new BaseModels();
+        baseModels.store = store;
+        baseModels.config = config;
+        return baseModels;
+    }
+
     /** {@code given} (the request's {@code field}) in the store; {@code output} places a Hub model's copy by default. */
     Source resolve(String given, String field, Location output) throws IOException {
         Optional<HubModelId> model = HubModelId.parse(given);

@@ -3,14 +3,12 @@ package io.gpt2cls.hub;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,7 +120,7 @@ public final class HubClient {
                     : response.headers().firstValueAsLong("content-length").orElse(-1);
             String expectedSha = file.sha256() != null ? file.sha256() : linkedEtag(answer.hubHeaders());
             MessageDigest sha256 = sha256();
-            long received = copyWatchingForStalls(body, target, sha256, where);
+            long received = copyWatchingForStalls(body, target, sha256, where, expectedSize);
             if (expectedSize >= 0 && received != expectedSize) {
                 throw new HubException("the download of " + where + " was cut short: " + received + " of " + expectedSize
                         + " bytes arrived; nothing was kept, run again");
@@ -139,7 +137,8 @@ public final class HubClient {
      * Copies the body to {@code target}, hashing it; a watchdog closes the body when no byte has arrived for
      * the stall timeout, so a dead connection ends the wait with an error instead of hanging the run.
      */
-    private long copyWatchingForStalls(InputStream body, Path target, MessageDigest sha256, String where) throws IOException {
+    private long copyWatchingForStalls(InputStream body, Path target, MessageDigest sha256, String where, long expectedSize)
+            throws IOException {
         AtomicLong lastProgress = new AtomicLong(System.nanoTime());
         AtomicBoolean stalled = new AtomicBoolean();
         long stallNanos = settings.stallTimeout().toNanos();
@@ -171,11 +170,8 @@ public final class HubClient {
                 throw new HubException("the download of " + where + " stalled: nothing arrived for " + settings.stallTimeout().toSeconds()
                         + " s after " + received + " bytes; run again", e);
             }
-            if (!Files.exists(target)) {
-                throw e;
-            }
-            // the connection ended early: the size check below says so in the user's terms
-            return received;
+            throw new HubException("the download of " + where + " was cut short: " + received + " of " + expectedSize
+                    + " bytes arrived before " + e.getMessage() + "; nothing was kept, run again", e);
         } finally {
             check.cancel(false);
             watchdog.shutdownNow();
@@ -228,7 +224,7 @@ public final class HubClient {
                     continue;
                 }
                 return response;
-            } catch (ConnectException | HttpTimeoutException e) {
+            } catch (IOException e) { // no connection, a timeout, a connection reset: the network's, not the caller's
                 if (attempt >= ATTEMPTS) {
                     throw new HubException("cannot reach " + uri.getHost() + " (" + e + ") after " + ATTEMPTS + " attempts: check"
                             + " the network path to the Hub (HF_ENDPOINT=" + settings.endpoint() + "), or set HF_HUB_OFFLINE=1 to use"

@@ -76,10 +76,7 @@ class FinetuneFromHubTest {
     }
 
     static BaseModels baseModels(TestConfig config) {
-        BaseModels baseModels = new BaseModels();
-        baseModels.store = store;
-        baseModels.config = config;
-        return baseModels;
+        return BaseModels.of(store, config);
     }
 
     static FinetuneService finetune(TestConfig config) {

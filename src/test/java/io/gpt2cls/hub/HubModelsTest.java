@@ -134,6 +134,13 @@ class HubModelsTest {
     }
 
     @Test
+    void anUnreachableHubNamesTheEndpointAndOfflineMode() {
+        HubModels unreachable = new HubModels(store, HubSettings.online(java.net.URI.create("http://127.0.0.1:1"), Optional.empty()));
+        HubException e = assertThrows(HubException.class, () -> unreachable.resolve(HubModelId.parse(ID).orElseThrow(), baseModels));
+        assertTrue(e.getMessage().contains("cannot reach 127.0.0.1") && e.getMessage().contains("HF_HUB_OFFLINE=1"), e.getMessage());
+    }
+
+    @Test
     void offlineWithNothingInTheStoreSaysHowToGetIt() {
         HubException e = assertThrows(HubException.class,
                 () -> models(Optional.empty(), true).resolve(HubModelId.parse(ID).orElseThrow(), baseModels));
