@@ -183,6 +183,26 @@ class FinetuneFromHubTest {
     }
 
     @Test
+    void aManifestFromBeforeFingerprintsIsComparedByTheFilesBytes() throws Exception {
+        Path dataset = dir.resolve("old-manifest");
+        Files.createDirectories(dataset);
+        try (var files = Files.list(TestModels.preparedDataset())) {
+            for (Path file : files.toList()) {
+                Files.copy(file, dataset.resolve(file.getFileName()));
+            }
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode manifest = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(
+                dataset.resolve("manifest.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) manifest.get("tokenizer")).remove("fingerprint");
+        Files.writeString(dataset.resolve("manifest.json"), JSON.writeValueAsString(manifest));
+        Path hubSpelling = HubStyleTokenizers.gpt2(dir.resolve("hub-spelling"));
+        TrainingException e = assertThrows(TrainingException.class, () -> run(finetune(config()), "{\"dataset\": \"" + dataset
+                + "\", \"tokenizer\": \"" + hubSpelling + "\", \"output\": \"" + dir.resolve("old-manifest-model")
+                + "\", \"training\": {\"max_steps\": 1}}"));
+        assertTrue(e.getMessage().contains("predates tokenizer fingerprints"), e.getMessage());
+    }
+
+    @Test
     void theDocumentedJobRequestNamesTheHubModelWhichIsKeptBesideTheDataset() throws Exception {
         FinetuneRequest request = RequestParser.parse(Files.readString(Path.of("events/finetune-from-hub.json")), FinetuneRequest.class);
         assertEquals("openai-community/gpt2", request.baseModel);
