@@ -29,6 +29,7 @@ import ai.djl.ndarray.NDManager;
 import io.gpt2cls.function.ClassifyFunction;
 import io.gpt2cls.function.ClassifyRequest;
 import io.gpt2cls.function.AppConfig;
+import io.gpt2cls.function.BaseModels;
 import io.gpt2cls.function.ClassifyService;
 import io.gpt2cls.function.FinetuneRequest;
 import io.gpt2cls.function.FinetuneResponse;
@@ -38,6 +39,8 @@ import io.gpt2cls.function.PrepareRequest;
 import io.gpt2cls.function.PrepareService;
 import io.gpt2cls.function.RequestParser;
 import io.gpt2cls.function.StrictRequest;
+import io.gpt2cls.hub.HubModelId;
+import io.gpt2cls.hub.HubModels;
 import io.gpt2cls.inference.RawLogits;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
 import io.gpt2cls.model.ModelCheckpoint;
@@ -84,6 +87,10 @@ public class Main implements QuarkusApplication {
                 + "    the whole pipeline: tokenizer, prepare, finetune a tiny GPT-2, classify (bundled sample by default)");
         commands.put("tokenizer", "tokenizer gpt2 --out DIR\n"
                 + "    write GPT-2's tokenizer.json (+ tokenizer_config.json, special_tokens_map.json), built offline");
+        commands.put("hub-import", "hub-import ID[@REVISION] --to LOCATION\n"
+                + "    fetch a GPT-2 from the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN) into LOCATION/<id>@<commit>/, pinned to the"
+                + " commit and\n    checked against the Hub's SHA-256, for deployments whose fine-tuning job cannot reach the Hub"
+                + " (LOCATION: s3://bucket/base-models)");
         commands.put("init-model", "init-model --preset tiny|gpt2-small|gpt2-medium --labels a,b --out DIR [--seed N]\n"
                 + "    a fresh, randomly initialised checkpoint in the Hugging Face layout");
         commands.put("logits", "logits --model DIR --input FILE\n"
@@ -144,6 +151,8 @@ public class Main implements QuarkusApplication {
     ClassifyFunction classifyFunction;
     @Inject
     Pipeline pipeline;
+    @Inject
+    BaseModels baseModels;
 
     @Inject
     AppConfig config;
@@ -174,6 +183,7 @@ public class Main implements QuarkusApplication {
                         options.integer("epochs", Pipeline.DEFAULT_EPOCHS));
                 case "tokenizer" -> writeTokenizer(options);
                 case "init-model" -> initModel(options);
+                case "hub-import" -> print(hubImport(options));
                 case "logits" -> logits(options);
                 case "prepare" -> print(prepare.prepare(request(options, PrepareRequest.class)));
                 case "finetune" -> {
@@ -254,6 +264,19 @@ public class Main implements QuarkusApplication {
         }
         Path file = Gpt2TokenizerBuilder.writeTo(options.requiredPath("out"));
         System.out.println("wrote " + file + " (+ tokenizer_config.json, special_tokens_map.json)");
+    }
+
+    /** The pinned copy: where it is, and the request fields that name it. */
+    private Map<String, String> hubImport(Options options) throws IOException {
+        String given = options.positional(0, "Hub model id, e.g. openai-community/gpt2 or openai-community/gpt2@<commit>");
+        HubModelId model = HubModelId.parse(given).orElseThrow(() -> new UsageException("'" + given
+                + "' is not a Hub model id: write namespace/name[@revision], e.g. openai-community/gpt2"));
+        HubModels.Copy copy = baseModels.importTo(model, Location.parse(options.required("to")));
+        Map<String, String> answer = new LinkedHashMap<>();
+        answer.put("model", model.toString());
+        answer.put("pinned", copy.pinned());
+        answer.put("location", copy.location().toString());
+        return answer;
     }
 
     private void initModel(Options options) throws IOException {

@@ -30,6 +30,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.gpt2cls.tokenizer.TextTokenizer;
+import io.gpt2cls.tokenizer.TokenizerFingerprint;
 import io.gpt2cls.tokenizer.TokenizerException;
 import io.gpt2cls.tokenizer.TruncationSide;
 
@@ -260,7 +261,8 @@ public final class DatasetPreparer {
                 Manifest.FORMAT,
                 Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString(),
                 new Manifest.TokenizerInfo(tokenizer.sha256(),
-                        spec.tokenizerLocation != null ? spec.tokenizerLocation : spec.tokenizer.toString()),
+                        spec.tokenizerLocation != null ? spec.tokenizerLocation : spec.tokenizer.toString(),
+                        TokenizerFingerprint.of(tokenizer.file())),
                 spec.maxLength,
                 spec.truncationSide,
                 spec.textColumn,

@@ -16,6 +16,8 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
+import io.gpt2cls.tokenizer.TokenizerFingerprint;
+
 /**
  * {@code manifest.json}: what a prepared dataset holds and how it was made. The prepare stage
  * writes it and training reads it; both through this class, so the two cannot drift apart.
@@ -53,9 +55,14 @@ public record Manifest(
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    /** The {@code tokenizer.json} the ids came from; training refuses a model whose tokenizer differs. */
+    /**
+     * The {@code tokenizer.json} the ids came from: its bytes' SHA-256, where it was, and what it does
+     * ({@link TokenizerFingerprint}; absent in manifests written before it existed). Training refuses a
+     * model whose tokenizer has another fingerprint.
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record TokenizerInfo(String sha256, String file) {}
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record TokenizerInfo(String sha256, String file, TokenizerFingerprint fingerprint) {}
 
     /** {@code stratified}: test rows cut from the training file per class; {@code files}: a test file was given. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

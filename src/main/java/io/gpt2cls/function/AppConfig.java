@@ -23,6 +23,8 @@ public interface AppConfig {
 
     Finetune finetune();
 
+    Hub hub();
+
     /** A batch container (AWS Batch, ECS) names its job: {@code prepare}, {@code finetune} or {@code classify} (env GPT2CLS_JOB). */
     Optional<String> job();
 
@@ -179,5 +181,33 @@ public interface AppConfig {
          * (AWS_BATCH_JOB_ID or AWS_LAMBDA_FUNCTION_NAME is set).
          */
         Optional<Boolean> jsonLogs();
+    }
+
+    /**
+     * The Hugging Face Hub, for a {@code base_model} or {@code tokenizer} given as a model id. Set by
+     * {@code huggingface_hub}'s own environment variables (application.properties maps them):
+     * HF_ENDPOINT, HF_TOKEN (or the older HUGGING_FACE_HUB_TOKEN), HF_HUB_OFFLINE.
+     */
+    interface Hub {
+        /** The Hub or a mirror of it (HF_ENDPOINT). */
+        @WithDefault("https://huggingface.co")
+        URI endpoint();
+
+        /** An access token, for gated and private models (HF_TOKEN); sent to the Hub only, never to its CDN. */
+        Optional<String> token();
+
+        /** Never call the Hub; use only the copies in the store (HF_HUB_OFFLINE=1). */
+        @WithDefault("false")
+        boolean offline();
+
+        /**
+         * Where fetched models are kept, as {@code <this>/<id>@<commit>/}. Unset: {@code base-models/} beside
+         * the {@code prepared/} or {@code models/} directory the request's output is in.
+         */
+        Optional<String> baseModels();
+
+        /** How long a download may receive nothing before it is given up. */
+        @WithDefault("60s")
+        Duration stallTimeout();
     }
 }

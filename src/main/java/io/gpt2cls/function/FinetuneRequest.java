@@ -14,9 +14,10 @@ import io.gpt2cls.training.TrainingArguments;
 public class FinetuneRequest extends StrictRequest {
     /** Location of a prepared dataset (the output of prepare). */
     public String dataset;
+    /** A checkpoint location, or a Hugging Face Hub model id (openai-community/gpt2[@revision]), see {@link BaseModels}. */
     public String baseModel;
     public String preset = "tiny";
-    /** tokenizer.json for a preset model; GPT-2's when absent. */
+    /** tokenizer.json (or a Hub model id) for a preset model; GPT-2's when absent. */
     public String tokenizer;
     /** Where checkpoints and the final model go. */
     public String output;

@@ -43,6 +43,9 @@ public class FinetuneService {
     @Inject
     AppConfig config;
 
+    @Inject
+    BaseModels baseModels;
+
     public FinetuneResponse finetune(FinetuneRequest given) {
         StrictRequest.requireValid(given);
         StrictRequest.requireField(given.dataset, "dataset", "the location of a prepared dataset (prepare's output)");
@@ -104,15 +107,18 @@ public class FinetuneService {
             // discarded unused
         }
         GracefulStop.setDeadline(config.finetune().stopDeadline());
+        BaseModels.Source base = request.baseModel == null ? null : baseModels.resolve(request.baseModel, "base_model", output);
+        BaseModels.Source tokenizer = request.tokenizer == null ? null : baseModels.resolve(request.tokenizer, "tokenizer", output);
         FinetuneJob.Spec spec = new FinetuneJob.Spec(
                 prepared,
-                request.baseModel == null ? null : store.fetchSet(Location.parse(request.baseModel), ModelCheckpoint.CONFIG_FILE),
+                base == null ? null : store.fetchSet(base.location(), ModelCheckpoint.CONFIG_FILE),
                 request.preset,
-                request.tokenizer == null ? null : Tokenizers.fetch(store, request.tokenizer),
+                tokenizer == null ? null : Tokenizers.fetch(store, tokenizer.location()),
                 output,
                 request.training,
                 request.initSeed,
-                request.baseModel == null ? null : Location.parse(request.baseModel).toString(),
+                // as the user named it: a retry after the Hub's main moved is still the same run (the commit is recorded apart)
+                base == null ? null : base.fromHub() ? request.baseModel.strip() : base.location().toString(),
                 request.resumeFromCheckpoint,
                 config.finetune().jsonLogs().orElse(onAws()));
         try (SpotInterruptionWatcher spot = watchForSpotNotice()) {

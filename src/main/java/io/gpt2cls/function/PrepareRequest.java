@@ -26,7 +26,7 @@ public class PrepareRequest extends StrictRequest {
     public String train;
     /** Optional test rows, given the same way; without them a stratified test split is taken from {@code train}. */
     public String test;
-    /** tokenizer.json (or a model directory holding one); GPT-2's when absent. */
+    /** tokenizer.json (or a model directory holding one, or a Hub model id); GPT-2's when absent. */
     public String tokenizer;
     /** Where the prepared dataset goes. */
     public String output;

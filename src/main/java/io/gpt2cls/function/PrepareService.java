@@ -35,6 +35,9 @@ public class PrepareService {
     @Inject
     ArtifactStore store;
 
+    @Inject
+    BaseModels baseModels;
+
     public PrepareResponse prepare(PrepareRequest request) {
         StrictRequest.requireValid(request);
         if (request.triggeredBy != null) {
@@ -56,13 +59,14 @@ public class PrepareService {
             testFiles = request.test == null ? List.of() : inputLocations(request.test);
             spec.trainLocation = request.train;
             spec.testLocation = request.test;
-            if (request.tokenizer != null) {
-                spec.tokenizer = Tokenizers.fetch(store, request.tokenizer);
+            BaseModels.Source tokenizer = request.tokenizer == null ? null : baseModels.resolve(request.tokenizer, "tokenizer", output);
+            if (tokenizer != null) {
+                spec.tokenizer = Tokenizers.fetch(store, tokenizer.location());
                 fetched.add(spec.tokenizer.getParent()); // the set it came with
             } else {
                 spec.tokenizer = Gpt2TokenizerBuilder.cached();
             }
-            spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
+            spec.tokenizerLocation = tokenizer == null ? BUILT_IN_TOKENIZER : tokenizer.name();
             inputs = PreparedFrom.of(store, request, trainFiles, testFiles, recipe, spec.tokenizer);
         } catch (IOException e) {
             release(fetched);

@@ -35,6 +35,8 @@ public final class ModelCheckpoint {
     private static final String TRUNK_PREFIX = "transformer.";
     private static final String SCORE_WEIGHT = "score.weight";
     private static final List<String> PICKLE_SUFFIXES = List.of(".bin", ".pt", ".pth", ".ckpt", ".pkl");
+    /** How to turn a pickle checkpoint into one this project reads. */
+    public static final String CONVERT_PICKLE = "GPT2ForSequenceClassification.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)";
 
     private static final Logger LOG = Logger.getLogger(ModelCheckpoint.class);
 
@@ -109,15 +111,19 @@ public final class ModelCheckpoint {
         List<String> pickles;
         try (Stream<Path> files = Files.list(dir)) {
             pickles = files.map(p -> p.getFileName().toString())
-                    .filter(n -> PICKLE_SUFFIXES.stream().anyMatch(n::endsWith))
+                    .filter(ModelCheckpoint::isPickle)
                     .sorted().collect(Collectors.toList());
         }
         if (!pickles.isEmpty()) {
             return dir + " holds only " + pickles + ": pickle checkpoints are refused because loading them can run"
-                    + " arbitrary code. Convert once in Python: GPT2ForSequenceClassification.from_pretrained(dir)"
-                    + ".save_pretrained(dir, safe_serialization=True)";
+                    + " arbitrary code. Convert once in Python: " + CONVERT_PICKLE;
         }
         return "no " + WEIGHTS_FILE + " in " + dir;
+    }
+
+    /** Whether a file name is a pickle checkpoint (pytorch_model.bin and kin), which is never loaded. */
+    public static boolean isPickle(String fileName) {
+        return PICKLE_SUFFIXES.stream().anyMatch(fileName::endsWith);
     }
 
     /** Makes the model's weights from the file's tensors, checking names and shapes. */

@@ -20,6 +20,7 @@ import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.dataset.TokenizedDataset;
 import io.gpt2cls.model.Gpt2Config;
 import io.gpt2cls.model.Gpt2ForSequenceClassification;
+import io.gpt2cls.model.HubRevision;
 import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.runtime.GracefulStop;
@@ -28,6 +29,7 @@ import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
+import io.gpt2cls.tokenizer.TokenizerFingerprint;
 import io.gpt2cls.tokenizer.TokenizerFiles;
 import io.gpt2cls.tokenizer.Truncation;
 import io.gpt2cls.tokenizer.TruncationSide;
@@ -79,12 +81,7 @@ public final class FinetuneJob {
             TokenizedDataset dataset = TokenizedDataset.open(spec.dataset());
             List<String> labels = dataset.labels();
             Path tokenizerFile = tokenizerFile(spec);
-            String modelTokenizerHash = TextTokenizer.sha256(Files.readAllBytes(tokenizerFile));
-            if (!modelTokenizerHash.equals(dataset.tokenizerSha256())) {
-                throw new TrainingException("dataset " + spec.dataset() + " was tokenized with a different tokenizer (sha256 "
-                        + abbreviate(dataset.tokenizerSha256()) + ") than the model's " + tokenizerFile + " (sha256 "
-                        + abbreviate(modelTokenizerHash) + "); run prepare again with the model's tokenizer");
-            }
+            TokenizerFingerprint tokenizer = requireDatasetTokenizer(spec, dataset, tokenizerFile);
             RunIdentity identity = RunIdentity.of(TextTokenizer.sha256(Files.readAllBytes(spec.dataset().resolve(Manifest.FILE))),
                     modelSource(spec), spec.args());
             ResumePlan plan = ResumePlan.decide(store, spec.output(), spec.resume(), identity);
@@ -121,6 +118,7 @@ public final class FinetuneJob {
                 Trainer trainer = new Trainer(model, spec.args(), train, eval)
                         .savingTo(store, spec.output())
                         .identifiedBy(identity.datasetSha256(), identity.modelSource())
+                        .startedFrom(hubRevision(spec), tokenizer.sha256())
                         .stopWhen(GracefulStop::requested);
                 if (spec.args().early_stopping_patience != null) {
                     trainer.addCallback(new EarlyStoppingCallback(spec.args()));
@@ -148,6 +146,40 @@ public final class FinetuneJob {
                 results.trainTokensPerSecond(), null, null, results.eval(), results.finalModelStep(), spec.output(), null);
         return new Outcome(result, null, CheckpointPublisher.checkpoints(store, spec.output()),
                 spec.output().resolve(TrainingReport.FILE));
+    }
+
+    /**
+     * The dataset's ids must mean the model's tokens: the tokenizers are compared by what they do
+     * ({@link TokenizerFingerprint}), so GPT-2's built-in tokenizer and a Hub GPT-2's own file are the
+     * same. A manifest from before fingerprints is compared by the file's SHA-256, as it was then.
+     */
+    private static TokenizerFingerprint requireDatasetTokenizer(Spec spec, TokenizedDataset dataset, Path tokenizerFile)
+            throws IOException {
+        TokenizerFingerprint model = TokenizerFingerprint.of(tokenizerFile);
+        Manifest.TokenizerInfo recorded = dataset.manifest().tokenizer();
+        String modelTokenizer = spec.baseModel() != null ? "base model " + spec.baseModelLocation() + "'s tokenizer.json" : tokenizerFile.toString();
+        if (recorded.fingerprint() == null) {
+            String modelTokenizerHash = TextTokenizer.sha256(Files.readAllBytes(tokenizerFile));
+            if (!modelTokenizerHash.equals(recorded.sha256())) {
+                throw new TrainingException("dataset " + spec.dataset() + " was tokenized with a different tokenizer (sha256 "
+                        + abbreviate(recorded.sha256()) + ", and its manifest predates tokenizer fingerprints) than the "
+                        + modelTokenizer + " (sha256 " + abbreviate(modelTokenizerHash) + "); run prepare again with the model's tokenizer");
+            }
+            return model;
+        }
+        List<String> differing = model.differencesFrom(recorded.fingerprint());
+        if (!differing.isEmpty()) {
+            throw new TrainingException("dataset " + spec.dataset() + " was tokenized with a different tokenizer (" + recorded.file()
+                    + ", fingerprint " + abbreviate(recorded.fingerprint().sha256()) + ") than the " + modelTokenizer + " (fingerprint "
+                    + abbreviate(model.sha256()) + "): they differ in " + String.join(", ", differing)
+                    + "; run prepare again with the model's tokenizer");
+        }
+        return model;
+    }
+
+    /** {@code id@commit} of a base model fetched from the Hub, or null. */
+    private static String hubRevision(Spec spec) throws IOException {
+        return spec.baseModel() == null ? null : HubRevision.readFrom(spec.baseModel()).map(HubRevision::pinned).orElse(null);
     }
 
     /** Where the weights come from at step 0, in the user's terms. */

@@ -67,6 +67,8 @@ public final class Trainer {
     private BooleanSupplier stopRequested = () -> false;
     private String datasetSha256;
     private String modelSource;
+    private String baseModelRevision;
+    private String tokenizerFingerprint;
     private LossScaler lossScaler;
 
     // the run's state, set by train()
@@ -188,6 +190,13 @@ public final class Trainer {
         return this;
     }
 
+    /** Where the run started from, recorded in trainer_state.json for a person: the Hub revision (or null) and the tokenizer. */
+    public Trainer startedFrom(String baseModelRevision, String tokenizerFingerprint) {
+        this.baseModelRevision = baseModelRevision;
+        this.tokenizerFingerprint = tokenizerFingerprint;
+        return this;
+    }
+
     /** Replaces the default loss scaler (fp16); tests start from a scale that overflows. */
     Trainer withLossScaler(LossScaler scaler) {
         this.lossScaler = scaler;
@@ -225,6 +234,8 @@ public final class Trainer {
                 state = new TrainerState();
                 state.dataset_sha256 = datasetSha256;
                 state.model_source = modelSource;
+                state.base_model_revision = baseModelRevision;
+                state.tokenizer_fingerprint = tokenizerFingerprint;
             }
             state.max_steps = totalUpdates;
             state.num_train_epochs = epochs;

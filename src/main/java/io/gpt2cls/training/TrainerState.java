@@ -54,6 +54,10 @@ public class TrainerState {
     @JsonProperty("dataset_sha256") public String dataset_sha256;
     /** Where the weights came from at step 0: a base model's location, or a preset and its seed. */
     @JsonProperty("model_source") public String model_source;
+    /** The Hub revision the base model was fetched at ({@code openai-community/gpt2@<commit>}), when it came from the Hub. */
+    @JsonProperty("base_model_revision") public String base_model_revision;
+    /** {@link io.gpt2cls.tokenizer.TokenizerFingerprint} of the tokenizer the run's dataset and model share. */
+    @JsonProperty("tokenizer_fingerprint") public String tokenizer_fingerprint;
     /** The sum of every update's loss so far; train_loss at the end is this / global_step. */
     @JsonProperty("total_train_loss") public double total_train_loss;
     /** Sums over the updates since the last logged step, which the next log line averages. */

@@ -255,6 +255,7 @@ class DeploymentEventsTest {
                 "classify-function-url.json", "classify-single.json", "classify.json", "finetune-job-failed-eventbridge.json",
                 "finetune-manifest-eventbridge.json",
                 "finetune.json", "prepare-eventbridge.json", "prepare.json",
+                "finetune-from-hub.json", // FinetuneFromHubTest
                 "prepare-s3-put.json"); // PrepareTriggerEventsTest
         try (Stream<Path> files = Files.list(Path.of("events"))) {
             assertEquals(new TreeSet<>(exercised), new TreeSet<>(files.map(f -> f.getFileName().toString()).toList()));

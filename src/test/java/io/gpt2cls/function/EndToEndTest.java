@@ -21,6 +21,7 @@ class EndToEndTest {
 
         PrepareService prepare = new PrepareService();
         prepare.store = store;
+        prepare.baseModels = BaseModels.of(store, new TestConfig());
         PrepareRequest prep = new PrepareRequest();
         prep.train = TestModels.MESSAGES.toUri().toString(); // file: URIs work as well as paths
         prep.output = work.resolve("dataset").toString();
@@ -33,6 +34,7 @@ class EndToEndTest {
         FinetuneService finetune = new FinetuneService();
         finetune.store = store;
         finetune.config = new TestConfig();
+        finetune.baseModels = BaseModels.of(store, finetune.config);
         FinetuneRequest train = new FinetuneRequest();
         train.dataset = prep.output;
         train.tokenizer = prep.tokenizer;

@@ -16,7 +16,7 @@ import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 
-import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
+import io.gpt2cls.tokenizer.HubStyleTokenizers;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 
@@ -68,14 +68,28 @@ class FinetuneFunctionTest {
     @Test
     void refusesADatasetTokenizedWithAnotherTokenizer() throws Exception {
         Path other = Files.createTempDirectory("other-tok-");
-        Gpt2TokenizerBuilder.writeTo(other);
-        Files.writeString(other.resolve("tokenizer.json"), Files.readString(other.resolve("tokenizer.json")) + "\n");
+        HubStyleTokenizers.gpt2WithAddedToken(other);
         given().contentType("application/json")
                 .body("{\"dataset\": \"" + TestModels.preparedDataset() + "\", \"tokenizer\": \"" + other.resolve("tokenizer.json")
                         + "\", \"output\": \"" + other.resolve("model") + "\", \"training\": {\"max_steps\": 1}}")
                 .post()
                 .then().statusCode(200)
-                .body("error.message", containsString("different tokenizer"));
+                .body("error.type", equalTo("invalid_input"))
+                .body("error.message", containsString("different tokenizer"))
+                .body("error.message", containsString("they differ in added_tokens"));
+    }
+
+    @Test
+    void aTokenizerInOtherBytesThatTokenizesAlikeIsTheSameTokenizer() throws Exception {
+        Path other = Files.createTempDirectory("hub-tok-");
+        HubStyleTokenizers.gpt2(other);
+        Path out = other.resolve("model");
+        given().contentType("application/json")
+                .body("{\"dataset\": \"" + TestModels.preparedDataset() + "\", \"tokenizer\": \"" + other.resolve("tokenizer.json")
+                        + "\", \"output\": \"" + out + "\", \"training\": {\"max_steps\": 1, \"eval_strategy\": \"no\"}}")
+                .post()
+                .then().statusCode(200)
+                .body("status", equalTo("completed"));
     }
 
     @Test

@@ -30,6 +30,7 @@ class FinetuneRecipeTest {
         prepare.store = new RoutingStore(new LocalStore(), () -> {
             throw new StorageException("no S3 here");
         }, List.of());
+        prepare.baseModels = BaseModels.of(prepare.store, new TestConfig());
         return prepare;
     }
 
@@ -74,6 +75,7 @@ class FinetuneRecipeTest {
         FinetuneService finetune = new FinetuneService();
         finetune.store = prepare.store;
         finetune.config = new TestConfig();
+        finetune.baseModels = BaseModels.of(finetune.store, finetune.config);
 
         FinetuneResponse response = finetune.finetune(RequestParser.parse("{\"dataset\": \"" + work.resolve("prepared/spam")
                 + "\", \"training\": {\"max_steps\": 2}}", FinetuneRequest.class));

@@ -59,6 +59,7 @@ class PrepareOnUploadTest {
         s3Store = S3Store.create(S3Settings.defaults().withCacheDir(cacheDir).withCacheMaxSize(CACHE_BUDGET));
         prepare = new PrepareService();
         prepare.store = new RoutingStore(new LocalStore(), () -> s3Store, List.of());
+        prepare.baseModels = BaseModels.of(prepare.store, new TestConfig());
         try (S3Client s3 = S3.server().client()) {
             String messages = Files.readString(TestModels.MESSAGES);
             s3.putObject(b -> b.bucket(BUCKET).key("raw/spam/train.jsonl"), RequestBody.fromString(messages));

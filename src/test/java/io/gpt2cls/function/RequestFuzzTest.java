@@ -58,10 +58,12 @@ class RequestFuzzTest {
         prepare = new PrepareFunction();
         prepare.service = new PrepareService();
         prepare.service.store = store;
+        prepare.service.baseModels = BaseModels.of(store, new TestConfig());
         finetune = new FinetuneFunction();
         finetune.service = new FinetuneService();
         finetune.service.store = store;
         finetune.service.config = new TestConfig();
+        finetune.service.baseModels = BaseModels.of(store, finetune.service.config);
         classifyService = new ClassifyService();
         classifyService.store = store;
         TestConfig config = new TestConfig();

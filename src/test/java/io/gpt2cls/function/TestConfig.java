@@ -1,6 +1,7 @@
 package io.gpt2cls.function;
 
 import java.math.BigInteger;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -19,6 +20,10 @@ final class TestConfig implements AppConfig {
     long modelMemory = 1L << 30;
     boolean allowCheckpoints;
     List<String> allowedLocations;
+    URI hubEndpoint = URI.create("http://127.0.0.1:9/no-hub-in-tests");
+    String hubToken;
+    boolean hubOffline;
+    String baseModels;
 
     @Override
     public Store store() {
@@ -131,6 +136,36 @@ final class TestConfig implements AppConfig {
             @Override
             public Optional<Boolean> jsonLogs() {
                 return Optional.of(false);
+            }
+        };
+    }
+
+    @Override
+    public Hub hub() {
+        return new Hub() {
+            @Override
+            public URI endpoint() {
+                return hubEndpoint;
+            }
+
+            @Override
+            public Optional<String> token() {
+                return Optional.ofNullable(hubToken);
+            }
+
+            @Override
+            public boolean offline() {
+                return hubOffline;
+            }
+
+            @Override
+            public Optional<String> baseModels() {
+                return Optional.ofNullable(baseModels);
+            }
+
+            @Override
+            public Duration stallTimeout() {
+                return Duration.ofSeconds(5);
             }
         };
     }

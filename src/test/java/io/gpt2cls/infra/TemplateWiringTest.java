@@ -260,6 +260,8 @@ class TemplateWiringTest {
                 "s3:ListBucket raw/*", "s3:ListBucket prepared/*"), s3Access(roles.get("PrepareFunction")));
         assertEquals(Set.of("s3:GetObject prepared/*", "s3:GetObject base-models/*", "s3:GetObject models/*",
                 "s3:PutObject models/*", "s3:DeleteObject models/*", "s3:AbortMultipartUpload models/*",
+                // Hub models fetched on demand are published under base-models/ (HubModels)
+                "s3:PutObject base-models/*", "s3:DeleteObject base-models/*", "s3:AbortMultipartUpload base-models/*",
                 "s3:ListBucket prepared/*", "s3:ListBucket base-models/*", "s3:ListBucket models/*"), s3Access(roles.get("FinetuneJobRole")));
         assertEquals(Set.of("s3:GetObject models/spam/*", "s3:ListBucket models/spam", "s3:ListBucket models/spam/*"),
                 s3Access(roles.get("ClassifyFunction")));
