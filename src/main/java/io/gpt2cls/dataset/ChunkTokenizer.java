@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import io.gpt2cls.tokenizer.TextTokenizer;
 import io.gpt2cls.tokenizer.TruncationSide;
@@ -26,6 +27,8 @@ final class ChunkTokenizer implements AutoCloseable {
     /** Characters per batch, so that a chunk of long texts stays small too (texts are at most 1M chars). */
     static final long CHUNK_CHARS = 4_000_000;
     private static final int IN_FLIGHT = 2;
+    /** Longest wait in {@link #close} for a chunk in the native call to finish. */
+    private static final long STOP_WAIT_MINUTES = 10;
 
     private record Row(SourceFile source, RowLocation location, String text, String label) {}
 
@@ -128,8 +131,34 @@ final class ChunkTokenizer implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops the chunks not started and waits for those in the native call, which cannot be
+     * interrupted: the caller frees the tokenizer next, and a worker still encoding with a freed
+     * tokenizer aborts the JVM. A chunk holds at most {@link #CHUNK_CHARS} characters (seconds of work),
+     * so the wait ends; {@link #STOP_WAIT_MINUTES} bounds it against a hung native call.
+     */
     @Override
     public void close() {
         workers.shutdownNow();
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(STOP_WAIT_MINUTES);
+        try {
+            while (!workers.isTerminated()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("the tokenizer's workers did not stop within " + STOP_WAIT_MINUTES
+                            + " minutes of a failure");
+                }
+                try {
+                    workers.awaitTermination(left, TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true; // the wait must finish anyway: the tokenizer is freed after it
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }
