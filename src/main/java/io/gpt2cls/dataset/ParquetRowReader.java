@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -51,6 +52,8 @@ final class ParquetRowReader implements RowReader {
     static final int MAX_VALUE_BYTES = 4 * RowValidator.MAX_TEXT_CHARS;
 
     private final long maxRowGroupBytes;
+    private long groupsToSkip;
+    private long groupsLeft;
 
     private final String location;
     private final ParquetFileReader reader;
@@ -61,13 +64,17 @@ final class ParquetRowReader implements RowReader {
     private long rowsLeftInGroup;
     private long record;
 
-    ParquetRowReader(InputFile file, List<String> wanted) throws IOException {
-        this(file, wanted, MAX_ROW_GROUP_BYTES);
+    ParquetRowReader(InputFile file, List<String> wanted, long maxRowGroupBytes) throws IOException {
+        this(file, wanted, maxRowGroupBytes, 0, PrepareTask.WHOLE);
     }
 
-    ParquetRowReader(InputFile file, List<String> wanted, long maxRowGroupBytes) throws IOException {
+    /** Row groups {@code [firstGroup, endGroup)} ({@code endGroup} {@link PrepareTask#WHOLE}: to the last), records numbered from the first. */
+    ParquetRowReader(InputFile file, List<String> wanted, long maxRowGroupBytes, long firstGroup, long endGroup)
+            throws IOException {
         this.location = file.location();
         this.maxRowGroupBytes = maxRowGroupBytes;
+        this.groupsToSkip = firstGroup;
+        this.groupsLeft = endGroup == PrepareTask.WHOLE ? Long.MAX_VALUE : endGroup - firstGroup;
         ParquetReadOptions options = ParquetReadOptions.builder(new PlainParquetConfiguration())
                 .withCodecFactory(new ParquetCodecs())
                 .usePageChecksumVerification(true)
@@ -172,7 +179,14 @@ final class ParquetRowReader implements RowReader {
             return null;
         }
         try {
+            for (; groupsToSkip > 0; groupsToSkip--) {
+                reader.skipNextRowGroup();
+            }
             while (rowsLeftInGroup == 0) {
+                if (groupsLeft == 0) {
+                    return null;
+                }
+                groupsLeft--;
                 PageReadStore pages = reader.readNextRowGroup();
                 if (pages == null) {
                     return null;
@@ -216,6 +230,19 @@ final class ParquetRowReader implements RowReader {
     @Override
     public Collection<String> columns() {
         return header;
+    }
+
+    @Override
+    public long position() {
+        return record;
+    }
+
+    /** The compressed bytes of each row group, to cut a large file into tasks of whole row groups. */
+    static long[] rowGroupBytes(Path file) throws IOException {
+        try (ParquetFileReader footer = ParquetFileReader.open(new LocalInputFile(file),
+                ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
+            return footer.getFooter().getBlocks().stream().mapToLong(BlockMetaData::getCompressedSize).toArray();
+        }
     }
 
     @Override
