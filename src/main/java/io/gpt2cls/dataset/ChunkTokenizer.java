@@ -1,11 +1,12 @@
 package io.gpt2cls.dataset;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
@@ -95,15 +96,9 @@ final class ChunkTokenizer implements AutoCloseable {
     private void collect(Future<List<Example>> pending) {
         List<Example> done;
         try {
-            done = pending.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while tokenizing", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException("tokenizing failed", e.getCause());
+            done = Workers.result(pending, "tokenizing");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // the native call throws no IOException
         }
         texts += done.size();
         for (Example example : done) {

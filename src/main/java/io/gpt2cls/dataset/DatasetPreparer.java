@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.function.UnaryOperator;
@@ -106,28 +105,11 @@ public final class DatasetPreparer {
             }
             List<PartResult> parts = new ArrayList<>();
             for (Future<PartResult> part : pending) {
-                parts.add(result(part));
+                parts.add(Workers.result(part, "preparing"));
             }
             return parts;
         } finally {
             Workers.stop(pool);
-        }
-    }
-
-    private static PartResult result(Future<PartResult> part) throws IOException {
-        try {
-            return part.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while preparing", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException("a map task failed", e.getCause());
         }
     }
 

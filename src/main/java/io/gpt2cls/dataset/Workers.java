@@ -1,7 +1,10 @@
 package io.gpt2cls.dataset;
 
+import java.io.IOException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,6 +26,24 @@ final class Workers {
             thread.setDaemon(true);
             return thread;
         });
+    }
+
+    /** What {@code pending} computed; its failure rethrown as it was thrown on the worker. */
+    static <T> T result(Future<T> pending, String what) throws IOException {
+        try {
+            return pending.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while " + what, e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(what + " failed", e.getCause());
+        }
     }
 
     /** Drops the work not started, interrupts the rest, and waits until every worker has ended. */
