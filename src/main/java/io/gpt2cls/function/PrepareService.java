@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -68,8 +67,7 @@ public class PrepareService {
             spec.trainLocation = request.train;
             spec.testFiles = request.test == null ? null : inputFiles(request.test);
             spec.testLocation = request.test;
-            spec.tokenizer = tokenizer(request);
-            spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
+            useTokenizer(request, spec);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
@@ -136,8 +134,7 @@ public class PrepareService {
         applySettings(request, spec);
         PrepareTask task = null;
         try {
-            spec.tokenizer = tokenizer(request);
-            spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
+            useTokenizer(request, spec);
             task = PrepareTask.whole(mapRequest.input, 0, new InputFile(store.fetchFile(file), file.toString()));
             PartResult part;
             try (TextTokenizer tokenizer = DatasetPreparer.loadTokenizer(spec)) {
@@ -187,8 +184,7 @@ public class PrepareService {
             spec.trainFiles = listedFiles(request.train);
             spec.testLocation = request.test;
             spec.testFiles = request.test == null ? null : listedFiles(request.test);
-            spec.tokenizer = tokenizer(request);
-            spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
+            useTokenizer(request, spec);
             List<PrepareTask> tasks = new ArrayList<>();
             for (int i = 0; i < spec.trainFiles.size(); i++) {
                 tasks.add(PrepareTask.whole(Manifest.TRAIN, i, spec.trainFiles.get(i)));
@@ -279,8 +275,10 @@ public class PrepareService {
         return Location.parse(request.output).resolve(RUNS + "/" + run + "/" + task.key());
     }
 
-    private Path tokenizer(PrepareRequest request) throws IOException {
-        return request.tokenizer == null ? Gpt2TokenizerBuilder.cached() : Tokenizers.fetch(store, request.tokenizer);
+    /** The request's tokenizer (GPT-2's when it names none), and the name the manifest records for it. */
+    private void useTokenizer(PrepareRequest request, PrepareSpec spec) throws IOException {
+        spec.tokenizer = request.tokenizer == null ? Gpt2TokenizerBuilder.cached() : Tokenizers.fetch(store, request.tokenizer);
+        spec.tokenizerLocation = request.tokenizer == null ? BUILT_IN_TOKENIZER : request.tokenizer;
     }
 
     /** The input's files by location, not fetched: the reduce reads the map results, never the files. */
