@@ -259,11 +259,9 @@ public final class DatasetPreparer {
             Set<String> columns = new LinkedHashSet<>();
             long offset = 0;
             for (PartResult range : ranges) {
-                PartResult placed = range.rebased(offset);
-                offset += range.positions;
-                source.rowsRead += placed.rowsRead;
-                placed.rejections.forEach(source::reject);
-                for (Example example : placed.examples) {
+                source.rowsRead += range.rowsRead;
+                range.rejections(offset).forEach(source::reject);
+                for (Example example : range.examples(offset)) {
                     String problem = labelProblem.apply(example.label());
                     if (problem != null) {
                         source.reject(example, problem);
@@ -274,11 +272,12 @@ public final class DatasetPreparer {
                         examples.add(example);
                     }
                 }
-                columns.addAll(placed.columns);
-                texts += placed.texts;
-                chars += placed.chars;
-                tokens += placed.tokens;
-                seconds += placed.seconds;
+                offset += range.positions;
+                columns.addAll(range.columns);
+                texts += range.texts;
+                chars += range.chars;
+                tokens += range.tokens;
+                seconds += range.seconds;
             }
             PartResult first = ranges.get(0);
             source.sha256 = first.sha256 != null ? first.sha256 : sha256(file.path());

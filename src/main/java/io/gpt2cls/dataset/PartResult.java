@@ -21,7 +21,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 /**
  * What one map task ({@link PrepareTask}) found: its rows' account, the rows it rejected, and every
  * row it tokenized, in file order, located relative to the task's start (line or record 1 is the
- * task's first; {@link #rebased} places them in the file). Nothing here depends on other tasks: the
+ * task's first; {@link #examples(long)} places them in the file). Nothing here depends on other tasks: the
  * label map, the split, duplicates and leakage are the reduce's ({@link DatasetPreparer#reduce}).
  *
  * <p>Stored as a set of two files ({@link #write}): {@value #ROWS} and the small {@value #COMMIT}, its
@@ -79,31 +79,17 @@ public final class PartResult {
         rejections.add(new Rejection(location, reason, Rejection.preview(text)));
     }
 
-    /** This result with every row located in the whole file: {@code offset} lines or records come before the task's range. */
-    PartResult rebased(long offset) {
-        if (offset == 0) {
-            return this;
-        }
-        PartResult moved = copyAccount(new PartResult(task));
-        rejections.forEach(r -> moved.rejections.add(new Rejection(r.location().shifted(offset), r.reason(), r.textPreview())));
-        moved.examples = new ArrayList<>(examples.size());
-        examples.forEach(e -> moved.examples.add(new Example(e.location().shifted(offset), e.label(), e.tokens(),
-                e.textTokens(), e.text(), e.preview())));
-        return moved;
+    /** The rejections, located in the whole file: {@code offset} lines or records come before the task's range. */
+    List<Rejection> rejections(long offset) {
+        return offset == 0 ? rejections : rejections.stream()
+                .map(r -> new Rejection(r.location().shifted(offset), r.reason(), r.textPreview())).toList();
     }
 
-    private PartResult copyAccount(PartResult to) {
-        to.sha256 = sha256;
-        to.emptyFile = emptyFile;
-        to.header = header;
-        to.rowsRead = rowsRead;
-        to.positions = positions;
-        to.columns = columns;
-        to.texts = texts;
-        to.chars = chars;
-        to.tokens = tokens;
-        to.seconds = seconds;
-        return to;
+    /** The rows, located in the whole file as {@link #rejections(long)} are. */
+    List<Example> examples(long offset) {
+        return offset == 0 ? examples : examples.stream()
+                .map(e -> new Example(e.location().shifted(offset), e.label(), e.tokens(), e.textTokens(), e.text(), e.preview()))
+                .toList();
     }
 
     /** {@value #COMMIT}: the task and its account; the rows are in {@value #ROWS}. */
