@@ -1,13 +1,13 @@
 package io.gpt2cls.dataset;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import io.gpt2cls.tokenizer.TextTokenizer;
@@ -16,8 +16,8 @@ import io.gpt2cls.tokenizer.TruncationSide;
 /**
  * Tokenizes accepted rows in chunks while the reading thread goes on parsing and validating the next
  * rows. Each chunk is one batch call into the native tokenizer, which spreads its texts over all cores;
- * two chunks in flight keep the cores busy while a chunk's longest texts finish. Results are applied
- * in row order, on the caller's thread, to the rows' accounts.
+ * two chunks in flight keep the cores busy while a chunk's longest texts finish. Results are
+ * collected in row order, on the caller's thread.
  */
 final class ChunkTokenizer implements AutoCloseable {
 
@@ -27,20 +27,13 @@ final class ChunkTokenizer implements AutoCloseable {
     static final long CHUNK_CHARS = 4_000_000;
     private static final int IN_FLIGHT = 2;
 
-    private record Row(SourceFile source, RowLocation location, String text, String label) {}
-
-    /** A row's outcome: its example, or (no tokens) none. */
-    private record Tokenized(Row row, Example example) {}
+    private record Row(RowLocation location, String text, String label) {}
 
     private final TextTokenizer tokenizer;
     private final int maxLength;
     private final TruncationSide side;
-    private final ExecutorService workers = Executors.newFixedThreadPool(IN_FLIGHT, task -> {
-        Thread thread = new Thread(task, "tokenize");
-        thread.setDaemon(true);
-        return thread;
-    });
-    private final Deque<Future<List<Tokenized>>> inFlight = new ArrayDeque<>();
+    private final ExecutorService workers = Workers.daemon(IN_FLIGHT, "tokenize");
+    private final Deque<Future<List<Example>>> inFlight = new ArrayDeque<>();
     private List<Row> chunk = new ArrayList<>();
     private long chunkChars;
     private final List<Example> examples = new ArrayList<>();
@@ -54,10 +47,11 @@ final class ChunkTokenizer implements AutoCloseable {
         this.side = side;
     }
 
-    /** Queues an accepted row; it becomes an example, or a rejection of {@code source} if it has no tokens. */
-    void add(SourceFile source, RowLocation location, String text, String label) {
-        chunk.add(new Row(source, location, text, label));
+    /** Queues an accepted row; it becomes an example (one without tokens if its text has none). */
+    void add(RowLocation location, String text, String label) {
+        chunk.add(new Row(location, text, label));
         chunkChars += text.length();
+        chars += text.length();
         if (chunk.size() >= CHUNK_ROWS || chunkChars >= CHUNK_CHARS) {
             submit();
         }
@@ -86,50 +80,36 @@ final class ChunkTokenizer implements AutoCloseable {
     }
 
     /** Runs on a worker: the native call, then each text's key and preview, off the reading thread. */
-    private List<Tokenized> tokenize(List<Row> rows) {
+    private List<Example> tokenize(List<Row> rows) {
         List<int[]> ids = tokenizer.encodeAll(rows.stream().map(Row::text).toList());
         MessageDigest digest = TextKey.sha256();
-        List<Tokenized> out = new ArrayList<>(rows.size());
+        List<Example> out = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {
             Row row = rows.get(i);
             int[] textIds = ids.get(i);
-            Example example = textIds.length == 0 ? null : new Example(row.location(), row.label(),
-                    side.truncate(textIds, maxLength), textIds.length, TextKey.of(row.text(), digest),
-                    Rejection.preview(row.text()));
-            out.add(new Tokenized(row, example));
+            out.add(new Example(row.location(), row.label(), side.truncate(textIds, maxLength), textIds.length,
+                    TextKey.of(row.text(), digest), Rejection.preview(row.text())));
         }
         return out;
     }
 
-    private void collect(Future<List<Tokenized>> pending) {
-        List<Tokenized> done;
+    private void collect(Future<List<Example>> pending) {
+        List<Example> done;
         try {
-            done = pending.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while tokenizing", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException("tokenizing failed", e.getCause());
+            done = Workers.result(pending, "tokenizing");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // the native call throws no IOException
         }
-        for (Tokenized result : done) {
-            Row row = result.row();
-            texts++;
-            chars += row.text().length();
-            if (result.example() == null) {
-                row.source().reject(row.location(), "text has no tokens under this tokenizer", row.text());
-                continue;
-            }
-            row.source().accepted++;
-            examples.add(result.example());
-            tokens += result.example().textTokens();
+        texts += done.size();
+        for (Example example : done) {
+            examples.add(example);
+            tokens += example.textTokens();
         }
     }
 
+    /** Waits for the chunks in the native call: the caller frees the tokenizer next ({@link Workers#stop}). */
     @Override
     public void close() {
-        workers.shutdownNow();
+        Workers.stop(workers);
     }
 }

@@ -130,6 +130,11 @@ final class CsvReader implements RowReader {
     }
 
     @Override
+    public long position() {
+        return recordNumber;
+    }
+
+    @Override
     public void close() throws IOException {
         parser.close();
     }

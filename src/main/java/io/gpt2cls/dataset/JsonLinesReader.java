@@ -133,6 +133,11 @@ final class JsonLinesReader implements RowReader {
     }
 
     @Override
+    public long position() {
+        return lineNumber;
+    }
+
+    @Override
     public void close() throws IOException {
         text.close();
     }

@@ -150,11 +150,41 @@ public record Manifest(
             throw new DatasetException(file + " has format " + (format == null ? "(none)" : "'" + format + "'")
                     + "; this reader reads '" + FORMAT + "': prepare the dataset again with this version");
         }
+        Manifest manifest;
         try {
-            return JSON.treeToValue(tree, Manifest.class);
+            manifest = JSON.treeToValue(tree, Manifest.class);
         } catch (JsonProcessingException e) {
             throw new DatasetException(file + " does not describe a dataset (" + e.getOriginalMessage()
                     + "); prepare the dataset again");
+        }
+        manifest.requirePlainFileNames(file);
+        return manifest;
+    }
+
+    /**
+     * Every file the manifest names is a plain name inside the set: readers resolve these names against
+     * the set's directory, so a name with a separator, {@code ..} or a root would reach outside it.
+     */
+    private void requirePlainFileNames(Path file) {
+        if (splits != null) {
+            splits.forEach((split, stats) -> {
+                if (stats != null && stats.shards() != null) {
+                    stats.shards().forEach(shard -> requirePlainFileName(file, "a shard of split '" + split + "'",
+                            shard == null ? null : shard.file()));
+                }
+            });
+        }
+        if (rejected != null && rejected.report() != null) {
+            requirePlainFileName(file, "the rejected rows report", rejected.report());
+        }
+    }
+
+    private static void requirePlainFileName(Path file, String what, String name) {
+        boolean plain = name != null && !name.isEmpty() && !name.equals(".") && !name.equals("..")
+                && name.chars().noneMatch(c -> c == '/' || c == '\\' || c == 0 || c == ':');
+        if (!plain) {
+            throw new DatasetException(file + " names " + what + " '" + name + "', which is not a plain file name inside"
+                    + " the dataset (no '/', '\\', ':', '..' or absolute paths); prepare the dataset again");
         }
     }
 

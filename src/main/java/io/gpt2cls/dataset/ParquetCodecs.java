@@ -29,6 +29,11 @@ final class ParquetCodecs implements CompressionCodecFactory {
     /** Snappy is what pyarrow (and so Hugging Face datasets) writes by default; zstd and gzip are common too. */
     static final Set<CompressionCodecName> READABLE = EnumSet.of(CompressionCodecName.UNCOMPRESSED,
             CompressionCodecName.SNAPPY, CompressionCodecName.ZSTD, CompressionCodecName.GZIP, CompressionCodecName.LZ4_RAW);
+    /**
+     * Largest page decompressed. pyarrow and Spark write 1 MB pages (and 1 MB dictionary pages); a page
+     * holding one text at its limit of 1M characters is at most 4 MB.
+     */
+    static final int MAX_PAGE_BYTES = 64 * 1024 * 1024;
 
     @Override
     public BytesInputDecompressor getDecompressor(CompressionCodecName codec) {
@@ -67,6 +72,11 @@ final class ParquetCodecs implements CompressionCodecFactory {
         public BytesInput decompress(BytesInput compressed, int uncompressedSize) throws IOException {
             if (codec == CompressionCodecName.UNCOMPRESSED) {
                 return compressed;
+            }
+            if (uncompressedSize < 0 || uncompressedSize > MAX_PAGE_BYTES) {
+                // the size comes from the page header, before any byte is decompressed: a crafted one asks for gigabytes
+                throw new IOException("a page's header says it decompresses to " + uncompressedSize + " bytes; the limit"
+                        + " is " + MAX_PAGE_BYTES + " (writers use about 1 MB)");
             }
             byte[] in = compressed.toByteArray();
             byte[] out = new byte[uncompressedSize];

@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -45,6 +46,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 final class ParquetRowReader implements RowReader {
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    /** Compressed bytes of the columns read in one row group (pyarrow writes up to 1M rows, typically 10-130 MB). */
+    static final long MAX_ROW_GROUP_BYTES = 512L * 1024 * 1024;
+    /** Longest string value decoded: a text at its limit of 1M characters in UTF-8 (at most 4 bytes each). */
+    static final int MAX_VALUE_BYTES = 4 * RowValidator.MAX_TEXT_CHARS;
+
+    private final long maxRowGroupBytes;
+    private long groupsToSkip;
+    private long groupsLeft;
 
     private final String location;
     private final ParquetFileReader reader;
@@ -55,8 +64,17 @@ final class ParquetRowReader implements RowReader {
     private long rowsLeftInGroup;
     private long record;
 
-    ParquetRowReader(InputFile file, List<String> wanted) throws IOException {
+    ParquetRowReader(InputFile file, List<String> wanted, long maxRowGroupBytes) throws IOException {
+        this(file, wanted, maxRowGroupBytes, 0, PrepareTask.WHOLE);
+    }
+
+    /** Row groups {@code [firstGroup, endGroup)} ({@code endGroup} {@link PrepareTask#WHOLE}: to the last), records numbered from the first. */
+    ParquetRowReader(InputFile file, List<String> wanted, long maxRowGroupBytes, long firstGroup, long endGroup)
+            throws IOException {
         this.location = file.location();
+        this.maxRowGroupBytes = maxRowGroupBytes;
+        this.groupsToSkip = firstGroup;
+        this.groupsLeft = endGroup == PrepareTask.WHOLE ? Long.MAX_VALUE : endGroup - firstGroup;
         ParquetReadOptions options = ParquetReadOptions.builder(new PlainParquetConfiguration())
                 .withCodecFactory(new ParquetCodecs())
                 .usePageChecksumVerification(true)
@@ -80,6 +98,7 @@ final class ParquetRowReader implements RowReader {
                 }
             }
             requireReadableCodecs();
+            requireBoundedRowGroups(read);
             if (read.isEmpty()) {
                 // none of the columns asked for: the caller reports that from header()
                 this.columns = null;
@@ -129,13 +148,45 @@ final class ParquetRowReader implements RowReader {
         }
     }
 
+    /**
+     * The reader holds a row group's column chunks (of the columns read) in memory: each must fit in
+     * {@link #MAX_ROW_GROUP_BYTES}, checked from the footer before any is read.
+     */
+    private void requireBoundedRowGroups(List<Type> read) {
+        List<BlockMetaData> blocks = reader.getFooter().getBlocks();
+        for (int group = 0; group < blocks.size(); group++) {
+            long bytes = 0;
+            for (ColumnChunkMetaData chunk : blocks.get(group).getColumns()) {
+                if (read.stream().anyMatch(column -> chunk.getPath().toDotString().equals(column.getName()))) {
+                    if (chunk.getTotalSize() < 0) {
+                        throw new DatasetException(location + " is corrupt: row group " + group + " declares a column of "
+                                + chunk.getTotalSize() + " bytes; upload it again, or export it again");
+                    }
+                    bytes += chunk.getTotalSize();
+                }
+            }
+            if (bytes > maxRowGroupBytes) {
+                throw new DatasetException(location + ": row group " + group + " holds " + bytes + " bytes of the columns"
+                        + " read, more than the " + maxRowGroupBytes + " prepare reads at once; write the file with smaller"
+                        + " row groups (pyarrow: row_group_size=100_000; pandas to_parquet(row_group_size=...))");
+            }
+        }
+    }
+
     @Override
     public SourceRow next() {
         if (columns == null) {
             return null;
         }
         try {
+            for (; groupsToSkip > 0; groupsToSkip--) {
+                reader.skipNextRowGroup();
+            }
             while (rowsLeftInGroup == 0) {
+                if (groupsLeft == 0) {
+                    return null;
+                }
+                groupsLeft--;
                 PageReadStore pages = reader.readNextRowGroup();
                 if (pages == null) {
                     return null;
@@ -147,13 +198,28 @@ final class ParquetRowReader implements RowReader {
             rowsLeftInGroup--;
             record++;
             RowLocation where = RowLocation.ofRow(location, record);
+            if (rows.tooLong != null) {
+                return SourceRow.unreadable(where, "column '" + rows.tooLong + "' holds " + rows.tooLongBytes
+                        + " bytes, more than the " + MAX_VALUE_BYTES + " a text may have");
+            }
             return rows.notUtf8 != null
                     ? SourceRow.unreadable(where, "column '" + rows.notUtf8 + "' holds bytes that are not UTF-8")
                     : SourceRow.parsed(where, value);
         } catch (IOException | RuntimeException e) {
             throw new DatasetException(location + " is corrupt: record " + (record + 1) + " and after cannot be read ("
-                    + e.getMessage() + "); upload it again, or export it again");
+                    + causes(e) + "); upload it again, or export it again");
         }
+    }
+
+    /** The exception's message and its causes' ("could not decompress page: a page's header says ..."). */
+    private static String causes(Throwable e) {
+        StringBuilder out = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+            if (cause.getMessage() != null && !out.toString().contains(cause.getMessage())) {
+                out.append(": ").append(cause.getMessage());
+            }
+        }
+        return out.toString();
     }
 
     @Override
@@ -164,6 +230,19 @@ final class ParquetRowReader implements RowReader {
     @Override
     public Collection<String> columns() {
         return header;
+    }
+
+    @Override
+    public long position() {
+        return record;
+    }
+
+    /** The compressed bytes of each row group, to cut a large file into tasks of whole row groups. */
+    static long[] rowGroupBytes(Path file) throws IOException {
+        try (ParquetFileReader footer = ParquetFileReader.open(new LocalInputFile(file),
+                ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
+            return footer.getFooter().getBlocks().stream().mapToLong(BlockMetaData::getCompressedSize).toArray();
+        }
     }
 
     @Override
@@ -181,6 +260,9 @@ final class ParquetRowReader implements RowReader {
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         /** The column of the current row that held a string that is not UTF-8, if any. */
         String notUtf8;
+        /** The column of the current row whose value was too long to decode, if any, and its length. */
+        String tooLong;
+        int tooLongBytes;
         private final GroupConverter root;
 
         RowMaterializer(MessageType projection) {
@@ -200,6 +282,7 @@ final class ParquetRowReader implements RowReader {
                 public void start() {
                     java.util.Arrays.fill(values, NullNode.getInstance());
                     notUtf8 = null;
+                    tooLong = null;
                 }
 
                 @Override
@@ -232,6 +315,11 @@ final class ParquetRowReader implements RowReader {
 
             @Override
             public void addBinary(Binary value) {
+                if (value.length() > MAX_VALUE_BYTES) {
+                    tooLong = names.get(field);
+                    tooLongBytes = value.length();
+                    return;
+                }
                 try {
                     values[field] = NODES.textNode(utf8.decode(value.toByteBuffer()).toString());
                 } catch (CharacterCodingException e) {

@@ -50,6 +50,18 @@ public class PrepareSpec {
     public long maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
     /** Leave test rows whose exact text is also in the train split out of the test split (each becomes a rejected row). */
     public boolean dropLeakedTestRows;
+    /**
+     * Map tasks run at once ({@link DatasetPreparer#prepare}); each task's tokenizing spreads over the
+     * cores too, so more than one pays off when tasks wait on reading or parsing. The result is the same
+     * for any number.
+     */
+    public int workers = 1;
+    /**
+     * Uncompressed JSON Lines and Parquet files larger than this are cut into map tasks of about this
+     * many bytes (see {@link PrepareTask#plan}); by default every file is one task. The result is the same
+     * for any size.
+     */
+    public long taskBytes = Long.MAX_VALUE;
 
     boolean hasTestFiles() {
         return testFiles != null && !testFiles.isEmpty();
@@ -63,6 +75,8 @@ public class PrepareSpec {
         require(labelColumn != null && !labelColumn.isEmpty(), "labelColumn must name a column");
         require(!textColumn.equals(labelColumn), "textColumn and labelColumn are both '" + textColumn + "'; they must differ");
         require(maxLength >= 1, "maxLength must be at least 1, got " + maxLength);
+        require(workers >= 1, "workers must be at least 1, got " + workers);
+        require(taskBytes >= 1, "taskBytes must be at least 1, got " + taskBytes);
         TruncationSide.parse(truncationSide);
         require(testFraction >= 0 && testFraction < 1, "testFraction must be in [0, 1), got " + testFraction);
         long oneRow = Shards.bytesFor(1, maxLength);

@@ -25,6 +25,17 @@ public record RowLocation(String file, Long record, Long line) {
         return new RowLocation(file, record, null);
     }
 
+    /**
+     * This location {@code offset} lines (JSON Lines) or records (Parquet) further on: where a row
+     * read from a range of the file, counting from the range's start, is in the whole file.
+     */
+    RowLocation shifted(long offset) {
+        if (record != null && line != null) {
+            throw new IllegalStateException("CSV records are read whole-file only, never from a range");
+        }
+        return record == null ? ofLine(file, line + offset) : ofRow(file, record + offset);
+    }
+
     /** The row's place in its file, to list rows in file order. */
     long order() {
         return line != null ? line : record;

@@ -27,8 +27,17 @@ sealed interface RowReader extends Closeable permits JsonLinesReader, CsvReader,
     /** Every column met so far: the header, or each key of the JSON objects read. */
     Collection<String> columns();
 
+    /** Lines (JSON Lines, CSV) or records (Parquet) gone through so far, blank lines included. */
+    long position();
+
     /** {@code columns}: the ones the rows are read for; a Parquet reader reads only these. */
     static RowReader open(InputFile file, List<String> columns) throws IOException {
+        return open(PrepareTask.whole(Manifest.TRAIN, 0, file), columns);
+    }
+
+    /** The rows of {@code task}'s part of its file, located from the part's start (see {@link PrepareTask}). */
+    static RowReader open(PrepareTask task, List<String> columns) throws IOException {
+        InputFile file = task.file();
         String name = file.name();
         String lower = name.toLowerCase(Locale.ROOT);
         boolean gzName = lower.endsWith(".gz");
@@ -60,10 +69,15 @@ sealed interface RowReader extends Closeable permits JsonLinesReader, CsvReader,
                 throw new DatasetException(file.location() + " is a gzip-compressed Parquet file; Parquet compresses its"
                         + " pages itself, so upload the .parquet file as it is");
             }
-            return new ParquetRowReader(file, columns);
+            return new ParquetRowReader(file, columns, ParquetRowReader.MAX_ROW_GROUP_BYTES, task.from(), task.to());
+        }
+        if (!task.isWhole() && (gzip || !jsonLines)) {
+            throw new IllegalArgumentException(task + ": only uncompressed JSON Lines and Parquet files are read in ranges");
         }
         InputStream bytes = gzip ? GzipInput.open(file.path(), file.location())
-                : new BufferedInputStream(Files.newInputStream(file.path()), 64 * 1024);
+                : new BufferedInputStream(task.isWhole() ? Files.newInputStream(file.path())
+                        : LineRange.open(file.path(), task.from(),
+                                task.to() == PrepareTask.WHOLE ? Long.MAX_VALUE : task.to()), 64 * 1024);
         TextInput text = new TextInput(bytes);
         try {
             return jsonLines ? new JsonLinesReader(file, text) : new CsvReader(file, text, tsv ? '\t' : ',');

@@ -3,17 +3,18 @@ package io.gpt2cls.dataset;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * Cuts a test split from the training rows class by class, so each class keeps its share in both
- * splits. Seeded: the same rows and seed always give the same split.
+ * splits. Seeded: the same rows and seed always give the same split, whichever process reads which rows.
  *
  * <p>The test split gets exactly {@code round(rows x testFraction)} rows (halves up), so the share
  * asked for is met to within half a row. They are shared among the classes in proportion to class size
@@ -27,7 +28,13 @@ final class StratifiedSplit {
 
     private StratifiedSplit() {}
 
-    /** Both splits keep the rows' original order; only the choice of test rows is random. */
+    /**
+     * Both splits keep the rows' original order. Which rows of a class go to test is decided by each
+     * row's {@link #rank}: the class's {@code testRows} lowest ranks. A rank depends on the seed and the
+     * row's identity alone (its text, and how many rows before it hold the same text), not on the file
+     * layout, the format or which process read it: a map task run twice, the rows read by many tasks,
+     * or the same rows as JSON Lines or CSV give the same split.
+     */
     static Result split(List<Example> rows, List<String> labelOrder, double testFraction, long seed) {
         Map<String, List<Integer>> rowsByLabel = new LinkedHashMap<>();
         for (String label : labelOrder) {
@@ -38,11 +45,18 @@ final class StratifiedSplit {
         }
         int[] classRows = rowsByLabel.values().stream().mapToInt(List::size).toArray();
         int[] testRows = testRows(classRows, testFraction);
-        Random random = new Random(seed);
+        long[] ranks = new long[rows.size()];
+        MessageDigest digest = TextKey.sha256();
+        Map<TextKey, Integer> seen = new HashMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            TextKey text = rows.get(i).text();
+            ranks[i] = rank(text, seen.merge(text, 1, Integer::sum) - 1, seed, digest);
+        }
         boolean[] inTest = new boolean[rows.size()];
         int c = 0;
         for (List<Integer> members : rowsByLabel.values()) {
-            Collections.shuffle(members, random);
+            // ties (2^-64 per pair) go to the row read first
+            members.sort(Comparator.<Integer>comparingLong(i -> ranks[i]).thenComparingInt(i -> i));
             for (int i = 0; i < testRows[c]; i++) {
                 inTest[members.get(i)] = true;
             }
@@ -54,6 +68,13 @@ final class StratifiedSplit {
             (inTest[i] ? test : train).add(rows.get(i));
         }
         return new Result(train, test);
+    }
+
+    /** The first 8 bytes of SHA-256 over the seed, the text's key and its occurrence: uniform, and stable across runs and JVMs. */
+    static long rank(TextKey text, int occurrence, long seed, MessageDigest digest) {
+        digest.reset();
+        digest.update(ByteBuffer.allocate(28).putLong(seed).putLong(text.high()).putLong(text.low()).putInt(occurrence).array());
+        return ByteBuffer.wrap(digest.digest()).getLong();
     }
 
     /** Test rows per class (classes in label order) for {@code testFraction} of all rows; see the class comment. */

@@ -24,12 +24,35 @@ public interface AppConfig {
     Finetune finetune();
 
     Hub hub();
+    Prepare prepare();
 
     /** A batch container (AWS Batch, ECS) names its job: {@code prepare}, {@code finetune} or {@code classify} (env GPT2CLS_JOB). */
     Optional<String> job();
 
     /** The job's request: a JSON file, {@code -} for stdin (env GPT2CLS_JOB_REQUEST). */
     Optional<String> jobRequest();
+
+    /** How prepare runs: in this process on worker threads, or on the distributed prepare's state machine. */
+    interface Prepare {
+        /** Map tasks run at once in this process (CLI, local store, the prepare function); any number gives the same dataset. */
+        @WithDefault("1")
+        int workers();
+
+        /** With more than one worker: plain JSON Lines and Parquet files larger than this are cut into tasks of about this size. */
+        @WithDefault("256M")
+        MemorySize taskSize();
+
+        /** The distributed prepare's state machine (ARN); unset: every upload is prepared in one process. */
+        Optional<String> stateMachine();
+
+        /** An upload whose input files hold more bytes than this is prepared on {@link #stateMachine()}. */
+        @WithDefault("2G")
+        MemorySize distributedAbove();
+
+        /** Map tasks at once in a distributed run (the Distributed Map's MaxConcurrency, from the execution input). */
+        @WithDefault("100")
+        int mapConcurrency();
+    }
 
     interface Store {
         /**

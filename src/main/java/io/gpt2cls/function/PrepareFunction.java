@@ -30,4 +30,16 @@ public class PrepareFunction {
             super(error.type() + ": " + error.message(), null, false, false); // the log has the trace, under the reference
         }
     }
+
+    /** A map task of a distributed prepare (the Distributed Map's item processor; see infra/README). */
+    @Funq
+    public PrepareMapResponse prepareMap(PrepareMapRequest request) {
+        return FunctionResponse.answer("prepareMap", () -> service.map(request), PrepareMapResponse::new);
+    }
+
+    /** The reduce of a distributed prepare: publishes the dataset once per run. */
+    @Funq
+    public PrepareResponse prepareReduce(PrepareReduceRequest request) {
+        return FunctionResponse.answer("prepareReduce", () -> service.reduce(request), PrepareResponse::new);
+    }
 }

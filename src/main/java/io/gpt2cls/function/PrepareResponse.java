@@ -23,6 +23,10 @@ public class PrepareResponse extends FunctionResponse {
     public String skipped;
     /** A hash of the request and of each input file's version (ETag): what the output's manifest records as {@code prepared_from}. */
     public String inputsVersion;
+    /** Set, with output only, when an upload's input was large enough to be prepared by a distributed run: the run (execution ARN). */
+    public String distributedRun;
+    /** Set, with output and manifest only, when a distributed run's reduce ran before: where its first answer is kept. */
+    public String reducedBefore;
     public String output;
     /** The finetune.json found beside the training input, published with the dataset as its training recipe. */
     public String finetuneRecipe;

@@ -92,6 +92,15 @@ public interface ArtifactStore {
      */
     String fileVersion(Location location) throws IOException;
 
+    /** A file's size and version: what changes when it is replaced (S3: its ETag; local: its modification time). */
+    record FileInfo(long bytes, String version) {}
+
+    /** The size and version of one file, without downloading it. */
+    default FileInfo fileInfo(Location location) throws IOException {
+        Path file = fetchFile(location);
+        return new FileInfo(java.nio.file.Files.size(file), java.nio.file.Files.getLastModifiedTime(file).toString());
+    }
+
     /** Whether a committed set exists at {@code location}. */
     boolean exists(Location location, String commitObject) throws IOException;
 

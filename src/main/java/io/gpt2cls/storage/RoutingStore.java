@@ -60,6 +60,11 @@ public final class RoutingStore implements ArtifactStore {
     }
 
     @Override
+    public FileInfo fileInfo(Location location) {
+        return explained(location, "read", () -> route(location).fileInfo(location));
+    }
+
+    @Override
     public Path fetchSet(Location location, String commitObject) {
         return explained(location, "read", () -> route(location).fetchSet(location, commitObject));
     }

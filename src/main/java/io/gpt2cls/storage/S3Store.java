@@ -392,6 +392,13 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         }
     }
 
+    /** One LIST, as {@link #fetchFile} finds an object. */
+    @Override
+    public FileInfo fileInfo(Location location) {
+        S3Object found = find(location, location).orElseThrow(() -> notFound(location));
+        return new FileInfo(found.size(), found.eTag());
+    }
+
     @Override
     public List<Location> listFiles(Location location) throws IOException {
         return list(location, Action.LIST).files().keySet().stream()

@@ -123,6 +123,27 @@ class TokenizedDatasetTest {
     }
 
     @Test
+    void shardNamesOutsideTheSetAreRefusedWhenTheManifestIsRead() throws Exception {
+        // a shard outside the set that matches the manifest would otherwise be read, so place one there
+        Files.copy(dataset.resolve("train-00001.safetensors"), work.resolve("outside.safetensors"));
+        for (String name : new String[] {"../outside.safetensors", work.resolve("outside.safetensors").toString(),
+                "sub/train-00001.safetensors", "..", "C:\\train.safetensors", ""}) {
+            ObjectNode manifest = manifestJson();
+            trainShard(manifest, 1).put("file", name);
+            writeManifest(manifest);
+            DatasetException error = assertThrows(DatasetException.class, () -> TokenizedDataset.open(dataset), name);
+            assertTrue(error.getMessage().contains("names a shard of split 'train' '" + name + "', which is not a plain file"
+                    + " name inside the dataset"), error.getMessage());
+        }
+        ObjectNode manifest = manifestJson();
+        trainShard(manifest, 1).put("file", "train-00001.safetensors");
+        ((ObjectNode) manifest.path("rejected")).put("report", "../rejected.jsonl");
+        writeManifest(manifest);
+        DatasetException error = assertThrows(DatasetException.class, () -> TokenizedDataset.open(dataset));
+        assertTrue(error.getMessage().contains("the rejected rows report '../rejected.jsonl'"), error.getMessage());
+    }
+
+    @Test
     void aMissingShardIsNamed() throws Exception {
         Files.delete(dataset.resolve("train-00001.safetensors"));
         DatasetException error = assertThrows(DatasetException.class, () -> TokenizedDataset.open(dataset));

@@ -248,13 +248,80 @@ class DeploymentEventsTest {
         }
     }
 
+    // ---- distributed prepare: the state machine PrepareFunction starts for a large upload ------------------
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> prepareStates() {
+        return (Map<String, Object>) ((Map<String, Object>) TEMPLATE.properties("PrepareStateMachine").get("Definition")).get("States");
+    }
+
+    /** A Parameters-style template as Step Functions fills it: "k.$" paths from the input, $$ from the context. */
+    @SuppressWarnings("unchecked")
+    static ObjectNode fill(Map<String, Object> template, JsonNode input, String run, JsonNode item) {
+        ObjectNode out = JSON.createObjectNode();
+        template.forEach((key, value) -> {
+            if (!key.endsWith(".$")) {
+                out.set(key, value instanceof Map ? fill((Map<String, Object>) value, input, run, item) : JSON.valueToTree(value));
+                return;
+            }
+            String path = (String) value;
+            String name = key.substring(0, key.length() - 2);
+            if (path.equals("$$.Execution.Name")) {
+                out.put(name, run);
+            } else if (path.equals("States.Format('s3://{}/{}', $.bucket, $$.Map.Item.Value.Key)")) {
+                out.put(name, "s3://" + input.get("bucket").asText() + "/" + item.get("Key").asText());
+            } else {
+                assertTrue(path.startsWith("$."), path);
+                out.set(name, input.at("/" + path.substring(2).replace('.', '/')));
+            }
+        });
+        return out;
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aDistributedPrepareMapsEachListedFileThenReducesTheRun() throws IOException {
+        JsonNode execution = event("prepare-distributed-execution.json");
+        PrepareRequest request = RequestParser.parse(execution.get("request").toString(), PrepareRequest.class);
+        assertEquals(execution, PrepareRuns.executionInput(request, execution.get("max_concurrency").asInt()),
+                "PrepareFunction starts the run with this input");
+
+        JsonNode item = event("prepare-map-item.json");
+        String run = item.get("run").asText();
+        for (String mapState : List.of("MapTrain", "MapTest")) {
+            Map<String, Object> map = (Map<String, Object>) prepareStates().get(mapState);
+            String input = mapState.equals("MapTrain") ? "train" : "test";
+            assertEquals(Map.of("Bucket.$", "$.bucket", "Prefix.$", "$." + input + ".prefix"),
+                    ((Map<String, Object>) map.get("ItemReader")).get("Parameters"));
+            assertEquals(0, map.get("ToleratedFailurePercentage"), "a failed part fails the run");
+            assertEquals("$.max_concurrency", map.get("MaxConcurrencyPath"));
+            ObjectNode payload = fill((Map<String, Object>) map.get("ItemSelector"), execution, run, event("prepare-map-listing-item.json"));
+            if (input.equals("train")) {
+                assertEquals(item, payload, "a listed object becomes the map task's request");
+            }
+            assertEquals(input, payload.get("input").asText());
+        }
+        PrepareMapRequest mapRequest = RequestParser.parse(item.toString(), PrepareMapRequest.class);
+        assertEquals("s3://gpt2cls-data-123456789012/raw/reviews/train/part-00017.parquet", mapRequest.file);
+        PrepareMapResponse answer = JSON.readValue(Path.of("events", "prepare-map-result.json").toFile(), PrepareMapResponse.class);
+        assertEquals(mapRequest.file, answer.file);
+        assertTrue(answer.part.startsWith(request.output + "/" + PrepareService.RUNS + "/" + run + "/train/"), answer.part);
+
+        Map<String, Object> reduce = (Map<String, Object>) prepareStates().get("Reduce");
+        ObjectNode reducePayload = fill((Map<String, Object>) ((Map<String, Object>) reduce.get("Parameters")).get("Payload"),
+                execution, run, null);
+        assertEquals(event("prepare-reduce.json"), reducePayload);
+        assertEquals(run, RequestParser.parse(reducePayload.toString(), PrepareReduceRequest.class).run);
+    }
+
     /** A new payload in events/ needs a test that feeds it to the code that reads it. */
     @Test
     void everyEventFileIsExercised() throws IOException {
         Set<String> exercised = Set.of("batch-classify-eventbridge.json", "classify-batch.json", "classify-distributed-map.json",
                 "classify-function-url.json", "classify-single.json", "classify.json", "finetune-job-failed-eventbridge.json",
                 "finetune-manifest-eventbridge.json",
-                "finetune.json", "prepare-eventbridge.json", "prepare.json",
+                "finetune.json", "prepare-eventbridge.json", "prepare.json", "prepare-distributed-execution.json",
+                "prepare-map-listing-item.json", "prepare-map-item.json", "prepare-map-result.json", "prepare-reduce.json",
                 "finetune-from-hub.json", // FinetuneFromHubTest
                 "prepare-s3-put.json"); // PrepareTriggerEventsTest
         try (Stream<Path> files = Files.list(Path.of("events"))) {

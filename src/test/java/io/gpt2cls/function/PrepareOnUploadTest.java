@@ -204,4 +204,34 @@ class PrepareOnUploadTest {
         assertTrue(response.skipped.startsWith("raw/spam/notes.txt is neither a training file"), response.skipped);
         assertNull(response.output);
     }
+
+    @Test
+    void anUploadAboveTheThresholdStartsADistributedRunNamedAfterItsVersion() throws Exception {
+        List<String> versions = new java.util.ArrayList<>();
+        PrepareRuns configured = prepare.runs;
+        prepare.runs = new PrepareRuns(java.util.Optional.of("arn:aws:states:us-east-1:123456789012:stateMachine:gpt2cls-prepare"),
+                Files.size(TestModels.MESSAGES) - 1, 100) {
+            @Override
+            String start(PrepareRequest request, String inputVersions) {
+                versions.add(inputVersions);
+                return "run " + runName(request, inputVersions);
+            }
+        };
+        try {
+            PrepareResponse first = deliver("prepare-s3-put.json", "raw/spam/train.jsonl", "raw/spam/train.jsonl");
+            PrepareResponse twice = deliver("prepare-s3-put.json", "raw/spam/train.jsonl", "raw/spam/train.jsonl");
+            assertNotNull(first.distributedRun);
+            assertNull(first.accepted, "nothing prepared in this process");
+            assertEquals(first.distributedRun, twice.distributedRun, "the same upload delivered twice is one run");
+            assertTrue(versions.get(0).startsWith("s3://" + BUCKET + "/raw/spam/train.jsonl \""), versions.get(0));
+            try (S3Client s3 = S3.server().client()) {
+                s3.putObject(b -> b.bucket(BUCKET).key("raw/spam/train.jsonl"),
+                        RequestBody.fromString(Files.readString(TestModels.MESSAGES) + "\n"));
+            }
+            PrepareResponse replaced = deliver("prepare-s3-put.json", "raw/spam/train.jsonl", "raw/spam/train.jsonl");
+            assertTrue(!replaced.distributedRun.equals(first.distributedRun), "a new version of the file is another run");
+        } finally {
+            prepare.runs = configured;
+        }
+    }
 }

@@ -86,6 +86,36 @@ final class TestConfig implements AppConfig {
     }
 
     @Override
+    public Prepare prepare() {
+        return new Prepare() {
+            @Override
+            public int workers() {
+                return 1;
+            }
+
+            @Override
+            public io.quarkus.runtime.configuration.MemorySize taskSize() {
+                return new io.quarkus.runtime.configuration.MemorySize(java.math.BigInteger.valueOf(256L << 20));
+            }
+
+            @Override
+            public Optional<String> stateMachine() {
+                return Optional.empty();
+            }
+
+            @Override
+            public io.quarkus.runtime.configuration.MemorySize distributedAbove() {
+                return new io.quarkus.runtime.configuration.MemorySize(java.math.BigInteger.valueOf(2L << 30));
+            }
+
+            @Override
+            public int mapConcurrency() {
+                return 100;
+            }
+        };
+    }
+
+    @Override
     public Optional<String> job() {
         return Optional.empty();
     }

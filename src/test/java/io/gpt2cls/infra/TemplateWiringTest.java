@@ -56,12 +56,13 @@ class TemplateWiringTest {
     @Test
     void eachLambdaExportsItsOwnFunction() {
         Set<String> functions = AppSettings.functions();
-        assertEquals(Set.of("prepare", "finetune", "classify"), functions);
+        assertEquals(Set.of("prepare", "prepareMap", "prepareReduce", "finetune", "classify"), functions);
         Map<String, String> exports = new LinkedHashMap<>();
         for (String id : T.resourcesOfType("AWS::Serverless::Function")) {
             exports.put(id, (String) environment(id).get("QUARKUS_FUNQY_EXPORT"));
         }
-        assertEquals(Map.of("PrepareFunction", "prepare", "ClassifyFunction", "classify"), exports);
+        assertEquals(Map.of("PrepareFunction", "prepare", "PrepareMapFunction", "prepareMap", "PrepareReduceFunction", "prepareReduce",
+                "ClassifyFunction", "classify"), exports);
         // the fine-tuning job runs the jar's finetune command (a batch container names its job)
         assertEquals("finetune", jobEnvironment().get("GPT2CLS_JOB"));
         assertTrue(AppSettings.commands().containsKey("finetune"));
@@ -268,10 +269,19 @@ class TemplateWiringTest {
         assertEquals(Set.of("s3:GetObject batch/input/*", "s3:PutObject batch/results/*", "s3:GetObject batch/results/*",
                 "s3:ListMultipartUploadParts batch/results/*", "s3:AbortMultipartUpload batch/results/*"),
                 s3Access(roles.get("BatchClassifyStateMachine")));
+        Set<String> mapAndReduce = Set.of("s3:GetObject raw/*", "s3:PutObject prepared/*", "s3:DeleteObject prepared/*",
+                "s3:AbortMultipartUpload prepared/*", "s3:ListBucket raw/*", "s3:ListBucket prepared/*");
+        assertEquals(mapAndReduce, s3Access(roles.get("PrepareMapFunction")));
+        Set<String> reduce = new TreeSet<>(mapAndReduce);
+        reduce.add("s3:GetObject prepared/*");
+        assertEquals(reduce, s3Access(roles.get("PrepareReduceFunction")));
+        assertEquals(Set.of("s3:ListBucket raw/*", "s3:PutObject prepare-runs/*", "s3:GetObject prepare-runs/*",
+                "s3:ListMultipartUploadParts prepare-runs/*", "s3:AbortMultipartUpload prepare-runs/*"),
+                s3Access(roles.get("PrepareStateMachine")));
         assertEquals(Set.of(), s3Access(roles.get("FinetuneSubmitRole")));
         assertEquals(Set.of(), s3Access(roles.get("FinetuneInstanceRole")));
-        assertEquals(Set.of("PrepareFunction", "ClassifyFunction", "BatchClassifyStateMachine", "FinetuneSubmitRole", "FinetuneJobRole",
-                "FinetuneInstanceRole"), roles.keySet());
+        assertEquals(Set.of("PrepareFunction", "PrepareMapFunction", "PrepareReduceFunction", "PrepareStateMachine", "ClassifyFunction",
+                "BatchClassifyStateMachine", "FinetuneSubmitRole", "FinetuneJobRole", "FinetuneInstanceRole"), roles.keySet());
     }
 
     /** What Step Functions needs to deliver logs (AWS documents these with Resource "*"). */
@@ -305,6 +315,37 @@ class TemplateWiringTest {
         assertEquals(List.of("arn-of:ClassifyFunction.Alias"), invoked);
         assertEquals(Map.of("Ref", "ClassifyFunction.Alias"),
                 map(T.properties("BatchClassifyStateMachine").get("DefinitionSubstitutions")).get("ClassifyFunctionAlias"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theDistributedPrepareRunsMapTasksAndTheReduceOnTheSameImageAndNothingElse() {
+        for (String function : List.of("PrepareMapFunction", "PrepareReduceFunction")) {
+            Map<String, Object> properties = T.properties(function);
+            assertEquals(T.properties("PrepareFunction").get("ImageUri"), properties.get("ImageUri"), function);
+            assertEquals(T.resource("PrepareFunction").get("Metadata"), T.resource(function).get("Metadata"), function);
+            assertEquals(900, properties.get("Timeout"), function);
+            assertEquals(environment("PrepareFunction").get("GPT2CLS_STORE_ALLOWED_LOCATIONS"),
+                    environment(function).get("GPT2CLS_STORE_ALLOWED_LOCATIONS"));
+        }
+        List<Object> invoked = new ArrayList<>();
+        for (Map<String, Object> statement : allowStatements().get("PrepareStateMachine")) {
+            if (list(statement.get("Action")).contains("lambda:InvokeFunction")) {
+                invoked.addAll(list(statement.get("Resource")));
+            }
+        }
+        assertEquals(List.of("PrepareMapFunction.Arn", "PrepareReduceFunction.Arn"), invoked);
+        Map<String, Object> states = map(map(T.properties("PrepareStateMachine").get("Definition")).get("States"));
+        // the two Map states differ in the input they list and their inner states' names only
+        String train = T.json(states.get("MapTrain")).toString().replace("$.train.", "$.INPUT.").replace("\"train\"", "\"INPUT\"")
+                .replace("train_map", "INPUT_map");
+        String test = T.json(states.get("MapTest")).toString().replace("$.test.", "$.INPUT.").replace("\"test\"", "\"INPUT\"")
+                .replace("test_map", "INPUT_map").replace("TestMapTask", "MapTask").replace("CheckTestMapAnswer", "CheckMapAnswer")
+                .replace("\"Next\":\"Reduce\"", "\"Next\":\"HasTestInput\"");
+        assertEquals(train, test);
+        assertEquals("1", String.valueOf(map(T.section("Parameters").get("PrepareMapConcurrency")).get("MinValue")));
+        assertEquals(Map.of("Ref", "PrepareStateMachine"), T.properties("PrepareFunction") == null ? null
+                : map(map(T.properties("PrepareFunction").get("Environment")).get("Variables")).get("GPT2CLS_PREPARE_STATE_MACHINE"));
     }
 
     @Test
@@ -585,14 +626,16 @@ class TemplateWiringTest {
         for (String group : T.resourcesOfType("AWS::Logs::LogGroup")) {
             assertEquals(Map.of("Ref", "LogRetentionDays"), T.properties(group).get("RetentionInDays"), group);
         }
-        assertEquals(4, T.resourcesOfType("AWS::Logs::LogGroup").size());
+        assertEquals(List.of("PrepareStateMachineLogGroup", "Arn"), map(map(map(list(map(T.properties("PrepareStateMachine").get("Logging"))
+                .get("Destinations")).get(0)).get("CloudWatchLogsLogGroup")).get("LogGroupArn")).get("Fn::GetAtt"));
+        assertEquals(7, T.resourcesOfType("AWS::Logs::LogGroup").size());
     }
 
     @Test
     void theOutputsNameWhatAUserCalls() {
         assertEquals(Set.of("DataBucketName", "PrepareFunctionArn", "ClassifyFunctionArn", "ClassifyFunctionAlias", "ClassifyUrl",
                 "FinetuneJobQueueArn", "FinetuneJobDefinitionArn", "FinetuneRepositoryUri", "BatchClassifyStateMachineArn",
-                "FailureTopicArn", "PrepareFailedEventsUrl", "FinetuneSubmitFailedEventsUrl"),
+                "FailureTopicArn", "PrepareFailedEventsUrl", "FinetuneSubmitFailedEventsUrl", "PrepareStateMachineArn"),
                 T.section("Outputs").keySet());
     }
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Map/reduce prepare: rows/s with 1, 2 and 4 workers on a generated JSON Lines file (byte-range tasks of
+# TASK_MB) and on PARTS Parquet part files (a task each); per-task and reduce seconds for projecting a
+# run on Lambda (BENCHMARKS.md says how). Needs a built jar (./mvnw -q package -DskipTests).
+# Usage: bench/prepare-mapreduce.sh [work-dir]   (env: JSONL_MB=2048 PARTS=200 ROWS_PER_PART=20000 TASK_MB=64
+#        WORKERS="1 2 4" JAR=path). The issue's full size is the default; a shared machine may need less.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=$(realpath -m "${1:-runs/prepare-mapreduce}")
+JAR=${JAR:-target/gpt2cls-runner.jar}
+mkdir -p "$WORK"
+[ -f "$WORK/tokenizer/tokenizer.json" ] || java -jar "$JAR" tokenizer gpt2 --out "$WORK/tokenizer" >&2
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%dT%H:%MZ)" >&2
+# shellcheck disable=SC2086
+java -Dorg.jboss.logging.provider=jdk -cp "$JAR" io.gpt2cls.dataset.MapReduceBenchmark "$WORK/tokenizer/tokenizer.json" \
+  "$WORK" "${JSONL_MB:-2048}" "${PARTS:-200}" "${ROWS_PER_PART:-20000}" "${TASK_MB:-64}" ${WORKERS:-1 2 4} \
+  2> "$WORK/run.log" | tee "$WORK/results.jsonl"
