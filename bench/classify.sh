@@ -10,7 +10,11 @@
 #
 #   ./mvnw -B -q package -DskipTests && bench/classify.sh [OUT_DIR]
 #   SEQS=64 BATCHES= bench/classify.sh runs/bench-classify-2    # a repeat of the headline case only
+#   SEQS="64 128" BATCHES= REQUESTS=30 bench/classify.sh          # issue 18's rows 1-3 (p50 / FLOP limit, PyTorch / Java)
+#   BASELINE_JAR=/tmp/base/gpt2cls-runner.jar bench/classify.sh   # also that build, case by case, order alternating
 #
+# With BASELINE_JAR every Java case runs twice, the two builds alternating which goes first, and the report
+# adds each case's p50 of this build over the baseline's (a code change's effect, measured in one run).
 # Writes $OUT/results.jsonl (one JSON object per measurement) and prints the tables (bench/classify_report.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +26,7 @@ THROUGHPUT_REQUESTS=${THROUGHPUT_REQUESTS:-4}
 SEQS=${SEQS-16 64 128 512}   # set and empty: none
 BATCHES=${BATCHES-8 32}
 PYTHON=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch; a pyenv python3 may not have torch
+BASELINE_JAR=${BASELINE_JAR:-}
 THREADS=$(nproc)
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
@@ -33,9 +38,19 @@ RESULTS="$OUT/results.jsonl"
 } | tr -d '\n' >> "$RESULTS"
 echo >> "$RESULTS"
 
-java_case() { # batch seq requests clients warmup
-  java -jar "$JAR" bench-classify --preset gpt2-small --batch "$1" --seq "$2" --requests "$3" --clients "$4" --warmup "$5" 2>/dev/null \
-    | "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); d["impl"]="java"; print(json.dumps(d))' >> "$RESULTS"
+java_case() { # batch seq requests clients warmup [jar impl]
+  java -jar "${6:-$JAR}" bench-classify --preset gpt2-small --batch "$1" --seq "$2" --requests "$3" --clients "$4" --warmup "$5" 2>/dev/null \
+    | "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); d["impl"]=sys.argv[1]; print(json.dumps(d))' "${7:-java}" >> "$RESULTS"
+}
+ORDER=0
+java_cases() { # batch seq requests clients warmup: this build, and the baseline's beside it when given
+  if [ -z "$BASELINE_JAR" ]; then
+    java_case "$@"
+  elif [ $((ORDER++ % 2)) -eq 0 ]; then
+    java_case "$@" "$JAR" java; java_case "$@" "$BASELINE_JAR" java-baseline
+  else
+    java_case "$@" "$BASELINE_JAR" java-baseline; java_case "$@" "$JAR" java
+  fi
 }
 python_case() { # batch seq requests warmup
   # Threads that sleep when idle, as NativeRuntime sets for libtorch in Java: on a shared host spinning
@@ -46,13 +61,13 @@ python_case() { # batch seq requests warmup
 
 for seq in $SEQS; do
   echo "batch 1 x $seq" >&2
-  java_case 1 "$seq" "$REQUESTS" 1 5
+  java_cases 1 "$seq" "$REQUESTS" 1 5
   python_case 1 "$seq" "$REQUESTS" 5
 done
 for batch in $BATCHES; do
   echo "batch $batch x 128" >&2
-  java_case "$batch" 128 "$THROUGHPUT_REQUESTS" 1 1
-  java_case "$batch" 128 "$THROUGHPUT_REQUESTS" 2 1
+  java_cases "$batch" 128 "$THROUGHPUT_REQUESTS" 1 1
+  java_cases "$batch" 128 "$THROUGHPUT_REQUESTS" 2 1
   python_case "$batch" 128 "$THROUGHPUT_REQUESTS" 1
 done
 echo "{\"load_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >> "$RESULTS"

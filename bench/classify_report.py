@@ -41,6 +41,23 @@ def report(rows):
               f"| {forward} | {forward_ratio} | {r['cpu_ms_per_request']:.0f} | {r['texts_per_s']:.1f} | - | - "
               f"| {r['matmul_gflops']:.0f}, - |")
     print()
+    baseline = {(r["batch"], r["seq"], r["clients"]): r for r in cases(rows, "java-baseline")}
+    if baseline:
+        print("| batch x tokens | clients | p50 ms, this build / baseline | ratio | bare forward p50 ms, this / baseline | ratio |")
+        print("|---|---|---|---|---|---|")
+        for r in cases(rows, "java"):
+            b = baseline.get((r["batch"], r["seq"], r["clients"]))
+            if b:
+                forward = (f"| {r['forward_p50_ms']:.0f} / {b['forward_p50_ms']:.0f} | {r['forward_p50_ms'] / b['forward_p50_ms']:.2f} |"
+                           if "forward_p50_ms" in r and "forward_p50_ms" in b else "| - | - |")
+                print(f"| {r['batch']} x {r['seq']} | {r['clients']} | {r['p50_ms']:.0f} / {b['p50_ms']:.0f} "
+                      f"| {r['p50_ms'] / b['p50_ms']:.2f} {forward}")
+        print()
+    for r in cases(rows, "java"):
+        if r["batch"] == 1 and r["clients"] == 1:
+            p = python.get((r["batch"], r["seq"]))
+            versus = f"; PyTorch p50 / this p50 = {p['p50_ms'] / r['p50_ms']:.2f}" if p else ""
+            print(f"issue 18, 1 x {r['seq']}: p50 / FLOP limit = {r['p50_over_flop_limit']:.2f}{versus}")
 
 
 def spread(runs):

@@ -57,6 +57,12 @@ public final class RawLogits {
             throw new IllegalArgumentException("a row has " + t + " tokens, more than the model's n_positions ("
                     + model.config.n_positions + ")");
         }
+        if (model.config.pad_token_id == null && ids.length > 1 && needsPadding(ids, mask)) {
+            // the score head would read padding in the shorter rows (no pad token to find the last real one)
+            throw new IllegalArgumentException("Cannot handle batch sizes > 1 if no padding token is defined (transformers'"
+                    + " answer): the model's config.json has no pad_token_id, and the rows differ in length or are masked."
+                    + " Set pad_token_id in config.json (GPT-2 pads with 50256), or pass one row at a time");
+        }
         int pad = model.config.pad_token_id == null ? 0 : model.config.pad_token_id;
         int[] flatIds = new int[ids.length * t];
         int[] flatMask = new int[ids.length * t];
@@ -76,5 +82,15 @@ public final class RawLogits {
             }
         }
         return new TokenBatch(flatIds, flatMask, ids.length, t);
+    }
+
+    /** Whether some row is shorter than another or has a masked position. */
+    private static boolean needsPadding(int[][] ids, int[][] mask) {
+        for (int r = 0; r < ids.length; r++) {
+            if (ids[r].length != ids[0].length || (mask != null && Arrays.stream(mask[r]).anyMatch(m -> m == 0))) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -279,10 +279,7 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
      * these live until the step's manager closes, after backward.
      */
     static final class Constants {
-        final NDArray half;
         final NDArray one;
-        final NDArray geluCubic;
-        final NDArray sqrtTwoOverPi;
         /** gelu_new's polynomial doubled, for its sigmoid form: 2 sqrt(2/pi) 0.044715 and 2 sqrt(2/pi). */
         final NDArray geluCubicTwice;
         final NDArray sqrtTwoOverPiTwice;
@@ -291,10 +288,7 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         final NDArray maskedScore;
 
         Constants(NDManager step, Gpt2Config config) {
-            half = step.create(0.5f);
             one = step.create(1f);
-            geluCubic = step.create(0.044715f);
-            sqrtTwoOverPi = step.create((float) Math.sqrt(2.0 / Math.PI));
             geluCubicTwice = step.create((float) (2 * Math.sqrt(2.0 / Math.PI) * 0.044715));
             sqrtTwoOverPiTwice = step.create((float) (2 * Math.sqrt(2.0 / Math.PI)));
             attentionDivisor = new NDArray[config.n_layer];
@@ -414,10 +408,10 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
 
         /** Softmax attention of queries (B, nh, Tq, hs) over keys and values (B, nh, T, hs), heads merged: (B, Tq, C). */
         private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, Constants c, boolean training) {
-            NDArray att = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, Tq, T)
             if (c.attentionDivisor[layer] != null) {
-                att = att.div(c.attentionDivisor[layer]);
+                q = q.div(c.attentionDivisor[layer]); // the scores' scaling on q: (B, nh, Tq, hs) is no larger than (B, nh, Tq, T)
             }
+            NDArray att = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, Tq, T)
             att = att.add(bias).softmax(-1); // (B, nh, Tq, T)
             att = dropout(att, attn_pdrop, training);
             NDArray y = att.matMul(v); // (B, nh, Tq, hs)
@@ -451,9 +445,11 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         }
 
         /**
-         * gelu_new (GPT-2's default) is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); DJL's
-         * Activation.gelu is the erf form, which Hugging Face calls "gelu". x^3 is written x*x*x
-         * because pow(Number) has the same temporary-scalar problem as mul(Number).
+         * gelu_new (GPT-2's default) is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), computed as
+         * x sigmoid(2u) since 0.5 (1 + tanh(u)) = sigmoid(2u): DJL exposes no tanh GELU, and each op of
+         * the chain is a kernel forward and one or two backward over the MLP's (B, T, 4C) tensors, so 6
+         * ops instead of the tanh form's 9. DJL's Activation.gelu is the erf form, which Hugging Face
+         * calls "gelu". Constants are NDArrays because mul(Number) makes a temporary scalar ({@link Constants}).
          */
         static NDArray act(NDArray x, Constants c, String activation) {
             switch (activation) {
@@ -461,17 +457,16 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
                     return Activation.gelu(x);
                 case "relu":
                     return Activation.relu(x);
-                default: // gelu_new, gelu_pytorch_tanh
-                    NDArray inner = x.add(x.mul(x).mul(x).mul(c.geluCubic)).mul(c.sqrtTwoOverPi);
-                    return x.mul(c.half).mul(inner.tanh().add(c.one));
+                default: // gelu_new, gelu_pytorch_tanh: x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3))
+                    return x.mul(Activation.sigmoid(x.mul(x).mul(c.geluCubicTwice).add(c.sqrtTwoOverPiTwice).mul(x)));
             }
         }
 
         /**
          * {@link #act} overwriting {@code x}, when no backward follows: the MLP's (B, T, 4C) tensors
-         * are the forward's largest, and the 9 of gelu_new's chain cost more than its arithmetic.
-         * Computed as x sigmoid(2u), since 0.5 (1 + tanh(u)) = sigmoid(2u): 2 new tensors instead of
-         * 9. Measured on GPT-2 small: 10% of a forward at 64 tokens, 27% at 512 (BENCHMARKS.md).
+         * are the forward's largest, and new tensors cost more than their arithmetic: 2 new tensors
+         * instead of 6. Measured on GPT-2 small against the 9-op tanh chain: 10% of a forward at 64
+         * tokens, 27% at 512 (BENCHMARKS.md).
          */
         static NDArray actInPlace(NDArray x, Constants c, String activation) {
             if (!activation.equals("gelu_new") && !activation.equals("gelu_pytorch_tanh")) {

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -89,7 +90,11 @@ public final class Safetensors {
             throw new TensorFormatException(file + " is not a safetensors file: it is only " + mapped.capacity() + " bytes");
         }
         long headerLength = mapped.getLong(0);
-        if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > mapped.capacity()) {
+        if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES) {
+            throw new TensorFormatException(file + " is not a safetensors file: its header length " + headerLength
+                    + " is not between 1 and " + MAX_HEADER_BYTES + " bytes");
+        }
+        if (8 + headerLength > mapped.capacity()) {
             throw new TensorFormatException(file + " is not a safetensors file: header length " + headerLength
                     + " does not fit a file of " + mapped.capacity() + " bytes");
         }
@@ -101,38 +106,89 @@ public final class Safetensors {
         } catch (IOException e) {
             throw new TensorFormatException(file + " has a corrupt safetensors header: " + e.getMessage());
         }
+        if (header == null || !header.isObject()) {
+            throw new TensorFormatException(file + " has a corrupt safetensors header: it is not a JSON object");
+        }
         int dataStart = 8 + (int) headerLength;
+        long dataBytes = mapped.capacity() - dataStart;
         Map<String, Tensor> tensors = new LinkedHashMap<>();
+        TreeMap<Long, String> byBegin = new TreeMap<>();
         Iterator<Map.Entry<String, JsonNode>> fields = header.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> field = fields.next();
             if (field.getKey().equals("__metadata__")) {
                 continue;
             }
+            String where = file + ": tensor '" + field.getKey() + "'";
             JsonNode info = field.getValue();
+            if (!info.isObject()) {
+                throw new TensorFormatException(where + " is not an object with dtype, shape and data_offsets");
+            }
             String dtype = info.path("dtype").asText();
-            long[] shape = new long[info.path("shape").size()];
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = info.path("shape").get(i).asLong();
+            long[] shape = naturals(info.path("shape"), -1, where + " has an invalid shape " + info.path("shape"));
+            long[] offsets = naturals(info.path("data_offsets"), 2, where + " has invalid data_offsets " + info.path("data_offsets")
+                    + "; they must be two non-negative integers [begin, end]");
+            long begin = offsets[0];
+            long end = offsets[1];
+            if (end < begin || end > dataBytes) {
+                throw new TensorFormatException(where + " has data_offsets [" + begin + ", " + end
+                        + "] outside the data (" + dataBytes + " bytes after the header); the file is truncated or corrupt");
             }
-            long begin = info.path("data_offsets").path(0).asLong(-1);
-            long end = info.path("data_offsets").path(1).asLong(-1);
-            if (begin < 0 || end < begin || dataStart + end > mapped.capacity()) {
-                throw new TensorFormatException(file + ": tensor '" + field.getKey() + "' has data_offsets ["
-                        + begin + ", " + end + "] outside the file; the file is truncated or corrupt");
+            long expectedBytes;
+            try {
+                expectedBytes = Math.multiplyExact(Arrays.stream(shape).reduce(1, Math::multiplyExact),
+                        (long) bytesPerElement(dtype, file, field.getKey()));
+            } catch (ArithmeticException e) {
+                throw new TensorFormatException(where + " has a shape " + Arrays.toString(shape) + " too large for any file");
             }
+            if (expectedBytes != end - begin) {
+                throw new TensorFormatException(where + " of shape " + Arrays.toString(shape) + " and dtype " + dtype
+                        + " needs " + expectedBytes + " bytes, but its data_offsets span " + (end - begin));
+            }
+            requireNoOverlap(byBegin, begin, end, field.getKey(), tensors, file);
             // DJL's JNI ignores a buffer's position, so each tensor must be its own slice.
             ByteBuffer slice = mapped.slice(dataStart + (int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-            Tensor tensor = new Tensor(dtype, shape, slice);
-            long expectedBytes = tensor.elementCount() * bytesPerElement(dtype, file, field.getKey());
-            if (expectedBytes != end - begin) {
-                throw new TensorFormatException(file + ": tensor '" + field.getKey() + "' of shape "
-                        + Arrays.toString(shape) + " and dtype " + dtype + " needs " + expectedBytes
-                        + " bytes, but its data_offsets span " + (end - begin));
-            }
-            tensors.put(field.getKey(), tensor);
+            tensors.put(field.getKey(), new Tensor(dtype, shape, slice));
         }
         return tensors;
+    }
+
+    /** A JSON array of non-negative integers ({@code size} of them, or any number when negative), else {@code message}. */
+    private static long[] naturals(JsonNode array, int size, String message) {
+        if (!array.isArray() || (size >= 0 && array.size() != size)) {
+            throw new TensorFormatException(message);
+        }
+        long[] values = new long[array.size()];
+        for (int i = 0; i < values.length; i++) {
+            JsonNode value = array.get(i);
+            if (!value.isIntegralNumber() || !value.canConvertToLong() || value.asLong() < 0) {
+                throw new TensorFormatException(message);
+            }
+            values[i] = value.asLong();
+        }
+        return values;
+    }
+
+    /** Two tensors never share bytes: one written in place (training updates weights in place) would change the other. */
+    private static void requireNoOverlap(TreeMap<Long, String> byBegin, long begin, long end, String name,
+                                         Map<String, Tensor> tensors, Path file) {
+        if (end > begin) {
+            Map.Entry<Long, String> before = byBegin.floorEntry(begin);
+            Map.Entry<Long, String> after = byBegin.ceilingEntry(begin);
+            for (Map.Entry<Long, String> other : Arrays.asList(before, after)) {
+                if (other == null) {
+                    continue;
+                }
+                long otherBegin = other.getKey();
+                long otherEnd = otherBegin + tensors.get(other.getValue()).data().capacity();
+                if (begin < otherEnd && otherBegin < end) {
+                    throw new TensorFormatException(file + ": tensors '" + other.getValue() + "' and '" + name
+                            + "' overlap (data_offsets [" + otherBegin + ", " + otherEnd + "] and [" + begin + ", " + end
+                            + "]); the file is corrupt");
+                }
+            }
+            byBegin.put(begin, name);
+        }
     }
 
     /**
@@ -143,6 +199,10 @@ public final class Safetensors {
     private static ByteBuffer map(Path file) throws IOException {
         if (!Files.exists(file)) {
             throw new TensorFormatException("no such file: " + file);
+        }
+        if (Files.size(file) > Integer.MAX_VALUE) {
+            throw new TensorFormatException(file + " is " + Files.size(file) + " bytes; safetensors files over 2 GiB are not"
+                    + " supported (a file is mapped as one buffer)");
         }
         if (Files.isWritable(file)) {
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {

@@ -28,8 +28,10 @@ import com.amazonaws.services.lambda.runtime.Context;
 
 import io.gpt2cls.cli.Main;
 import io.gpt2cls.function.ClassifyRequest;
+import io.gpt2cls.function.LambdaHandler;
 import io.gpt2cls.function.RequestParser;
 import io.gpt2cls.model.ModelPreset;
+import io.quarkus.funqy.lambda.FunqyStreamHandler;
 
 /**
  * The Dockerfiles against the build and the code, without Docker: what they COPY is what
@@ -144,11 +146,12 @@ class DockerfilesTest {
     }
 
     @Test
-    void theLambdaHandlerIsFunqysStreamHandler() throws Exception {
+    void theLambdaHandlerIsFunqysStreamHandlerStartedInTheInit() throws Exception {
         Instruction cmd = instructions(LAMBDA).stream().filter(i -> i.name().equals("CMD")).findFirst().orElseThrow();
         Matcher handler = Pattern.compile("\\[\"([\\w.]+)::(\\w+)\"]").matcher(cmd.args());
         assertTrue(handler.matches(), cmd.args());
-        assertEquals("io.quarkus.funqy.lambda.FunqyStreamHandler", handler.group(1));
+        assertEquals(LambdaHandler.class.getName(), handler.group(1));
+        assertTrue(FunqyStreamHandler.class.isAssignableFrom(LambdaHandler.class));
         Method method = Class.forName(handler.group(1)).getMethod(handler.group(2), InputStream.class, OutputStream.class, Context.class);
         assertNotNull(method);
         assertTrue(instructions(LAMBDA).get(0).args().startsWith("public.ecr.aws/lambda/java:"));

@@ -2,6 +2,7 @@ package io.gpt2cls.tensors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -86,5 +87,48 @@ class SafetensorsTest {
             Safetensors.write(dir.resolve("whole.safetensors"), tensors, Map.of());
         }
         assertEquals(-1, Files.mismatch(dir.resolve("streamed.safetensors"), dir.resolve("whole.safetensors")));
+    }
+
+    /**
+     * Crafted headers (a model or dataset someone hands us) are a format error naming the file and what
+     * is wrong, which the functions answer as {@code invalid_input}; never an arithmetic overflow, an
+     * index error or a tensor that reads another tensor's bytes.
+     */
+    @Test
+    void craftedHeadersAreFormatErrors(@TempDir Path dir) throws Exception {
+        String ok = "\"dtype\":\"F32\",\"shape\":[2,2]";
+        assertFormatError(dir, "{\"a\":{" + ok + ",\"data_offsets\":[0,9223372036854775807]}}", 16, "outside the data");
+        assertFormatError(dir, "{\"a\":{" + ok + ",\"data_offsets\":[9223372036854775800,9223372036854775807]}}", 16, "outside the data");
+        assertFormatError(dir, "{\"a\":{" + ok + ",\"data_offsets\":[4294967296,4294967312]}}", 16, "outside the data");
+        assertFormatError(dir, "{\"a\":{" + ok + ",\"data_offsets\":[0,16]},\"b\":{" + ok + ",\"data_offsets\":[8,24]}}", 24,
+                "overlap");
+        assertFormatError(dir, "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,16]}}", 16,
+                "shape");
+        assertFormatError(dir, "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2,-2],\"data_offsets\":[0,16]}}", 16, "shape");
+        assertFormatError(dir, "{\"a\":{\"dtype\":\"F32\",\"shape\":[\"2\",2.5],\"data_offsets\":[0,16]}}", 16, "shape");
+        assertFormatError(dir, "{\"a\":{" + ok + ",\"data_offsets\":[0,\"16\"]}}", 16, "data_offsets");
+        assertFormatError(dir, "{\"a\":5}", 16, "not an object");
+        assertFormatError(dir, "[1, 2]", 16, "not a JSON object");
+    }
+
+    @Test
+    void aHeaderOverTheLimitIsRefusedBeforeItIsRead(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("huge-header.safetensors");
+        ByteBuffer prefix = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(Long.MAX_VALUE).putLong(0);
+        Files.write(file, prefix.array());
+        TensorFormatException e = assertThrows(TensorFormatException.class, () -> Safetensors.read(file));
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("header"), e.getMessage());
+    }
+
+    /** Writes {@code header} and {@code dataBytes} zero bytes as a safetensors file and expects a format error mentioning {@code expected}. */
+    private static void assertFormatError(Path dir, String header, int dataBytes, String expected) throws Exception {
+        Path file = dir.resolve("crafted.safetensors");
+        byte[] json = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer bytes = ByteBuffer.allocate(8 + json.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.putLong(json.length).put(json);
+        Files.write(file, bytes.array());
+        TensorFormatException e = assertThrows(TensorFormatException.class, () -> Safetensors.read(file), header);
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains(expected),
+                header + " -> " + e.getMessage());
     }
 }
