@@ -4,9 +4,9 @@
 # Runtime API emulator on loopback to the AWS Runtime Interface Client in the container, and each answer
 # must equal the one the same jars give outside the container (this machine's JVM, the same Runtime
 # Interface Client and handler, a writable directory as task root, root user, no memory limit), against
-# the same S3 data (S3Proxy) and model. Then the fine-tuning
-# job's entry point (Dockerfile.gpu's ENTRYPOINT and GPT2CLS_JOB) trains on the prepared dataset in a
-# container with the CPU libtorch. Prints the cold start, the image size and how long the check took.
+# the same S3 data (S3Proxy) and model. Then the fine-tuning job's entry point (Dockerfile.gpu's
+# ENTRYPOINT and GPT2CLS_JOB) trains on the prepared dataset in a container with the CPU libtorch.
+# Prints the cold starts, the image size and how long the check took; infra/README.md explains it.
 #
 #   infra/scripts/lambda-image-check.sh [--rebuild-base] [--skip-package] [--break cmd|jar]
 #
@@ -16,9 +16,9 @@
 #   --break cmd     build with the Dockerfile's CMD naming a handler that does not exist: the check must fail
 #   --break jar     build without the jar that holds the handler class: the check must fail
 #
-# Needs root, podman, runc, debootstrap, Java 17 and unzip (Debian: apt-get install podman runc debootstrap
-# unzip). The first run builds the base (debootstrap, about a minute and 200 MB of packages from the Debian
-# mirror in this machine's apt configuration); later runs reuse it. Nothing is pulled from an image
+# Needs root, podman, runc, debootstrap, a JDK 17+ and unzip (Debian: apt-get install podman runc
+# debootstrap unzip). The first run builds the base (debootstrap: 1-4 minutes and ~200 MB of packages from
+# the Debian mirror in this machine's apt configuration); later runs reuse it. Nothing is pulled from an image
 # registry. podman runs with a configuration file of its own (runc, cgroupfs, no default ulimits), written
 # to the check's scratch directory; the machine's containers.conf is not changed.
 set -euo pipefail
