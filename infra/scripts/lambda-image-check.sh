@@ -65,6 +65,15 @@ trap cleanup EXIT
 printf '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' \
   > "$WORK/containers.conf"
 podman() { CONTAINERS_CONF="$WORK/containers.conf" command podman "$@"; }
+image_id() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+# build_image IMAGE PODMAN-BUILD-ARGS...: builds and tags IMAGE, removing the image it replaces (no dangling copies)
+build_image() {
+  local image=$1 previous
+  shift
+  previous=$(image_id "$image")
+  podman build --pull=never -t "$image" "$@" || return
+  if [ -n "$previous" ] && [ "$previous" != "$(image_id "$image")" ]; then podman rmi "$previous" >/dev/null 2>&1 || true; fi
+}
 step() { printf '\n== %s (%d s)\n' "$1" $((SECONDS - started)); }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -132,7 +141,7 @@ if $REBUILD_BASE || ! podman image exists "$BASE_IMAGE"; then
   mkdir -p "$WORK/base"
   cp infra/lambda-base/Containerfile infra/lambda-base/lambda-entrypoint.sh infra/lambda-base/bootstrap "$WORK/base/"
   cp -r "$RUNTIME_LIB" "$WORK/base/runtime-lib"
-  podman build --quiet --pull=never --build-arg BASE="$DEBIAN_IMAGE" -t "$BASE_IMAGE" "$WORK/base" >/dev/null
+  build_image "$BASE_IMAGE" --quiet --build-arg BASE="$DEBIAN_IMAGE" "$WORK/base" >/dev/null
 fi
 
 # ---- 3. the function image, from the unchanged Dockerfile (or one broken on purpose) -------------------
@@ -152,8 +161,8 @@ elif [ "$BREAK" = jar ]; then
     if unzip -l "$jar" "${handler//.//}.class" >/dev/null 2>&1; then echo "removed $(basename "$jar") (holds $handler)"; rm "$jar"; fi
   done
 fi
-podman build --pull=never -f "$dockerfile" -t "$FUNCTION_IMAGE" "$context" > "$WORK/build.log" 2>&1 ||
-  { tail -30 "$WORK/build.log" >&2; fail "podman build of $DOCKERFILE failed (log above)"; }
+build_image "$FUNCTION_IMAGE" -f "$dockerfile" "$context" > "$LOGS/build.log" 2>&1 ||
+  { tail -30 "$LOGS/build.log" >&2; fail "podman build of $DOCKERFILE failed (log above)"; }
 image_size=$(podman image inspect --format '{{.Size}}' "$FUNCTION_IMAGE")
 base_size=$(podman image inspect --format '{{.Size}}' "$BASE_IMAGE")
 printf 'image %s: %d MB (the stand-in base: %d MB)\n' "$FUNCTION_IMAGE" $((image_size / 1000000)) $((base_size / 1000000))
@@ -303,7 +312,7 @@ mkdir -p "$LOGS/finetune"
   echo "ENV DJL_CACHE_DIR=/tmp/djl DJL_OFFLINE=true $(grep -oE '^ +GPT2CLS_JOB=[a-z]+' "$gpu_dockerfile" | tr -d ' ')"
   grep -E '^(WORKDIR|ENTRYPOINT)' "$gpu_dockerfile"
 } > "$LOGS/finetune/Containerfile"
-podman build --quiet --pull=never -f "$LOGS/finetune/Containerfile" -t "$FINETUNE_IMAGE" . > "$LOGS/finetune/build.log" 2>&1 ||
+build_image "$FINETUNE_IMAGE" --quiet -f "$LOGS/finetune/Containerfile" . > "$LOGS/finetune/build.log" 2>&1 ||
   { cat "$LOGS/finetune/build.log" >&2; fail "the fine-tuning image did not build"; }
 manifest_key=$(sed -n 's/.*"key": "\(.*\)".*/\1/p' events/finetune-manifest-eventbridge.json)
 request="{\"dataset\": \"s3://$BUCKET/$manifest_key\"}"   # the job request FinetuneOnManifest's InputTransformer builds
