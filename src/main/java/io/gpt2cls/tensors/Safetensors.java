@@ -248,7 +248,9 @@ public final class Safetensors {
         ObjectNode header = JSON.createObjectNode();
         ObjectNode meta = header.putObject("__metadata__");
         meta.put("format", "pt");
-        metadata.forEach(meta::put);
+        // sorted: callers pass Map.of(...), whose order changes from one JVM to the next, and equal
+        // contents must give equal bytes (a shard's SHA-256 is recorded and compared)
+        new TreeMap<>(metadata).forEach(meta::put);
         long offset = 0;
         for (Map.Entry<String, Pending> entry : tensors.entrySet()) {
             Pending tensor = entry.getValue();

@@ -131,4 +131,23 @@ class SafetensorsTest {
         assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains(expected),
                 header + " -> " + e.getMessage());
     }
+
+    /**
+     * The same tensors and metadata give the same bytes whatever order the metadata map iterates in:
+     * callers pass Map.of(...), whose order changes from one JVM to the next, and a shard's SHA-256 (in the
+     * manifest and prepare's answer) must not (found by infra/scripts/lambda-image-check.sh).
+     */
+    @Test
+    void metadataIsWrittenInTheSameOrderWhateverTheMapsOrder(@TempDir Path dir) throws Exception {
+        Map<String, String> forward = new LinkedHashMap<>();
+        forward.put("split", "train");
+        forward.put("rows", "2");
+        Map<String, String> backward = new LinkedHashMap<>();
+        backward.put("rows", "2");
+        backward.put("split", "train");
+        Map<String, Safetensors.Tensor> tensors = Map.of("labels", Safetensors.Tensor.ofInts(new int[] {0, 1}, 2));
+        Safetensors.write(dir.resolve("forward.safetensors"), tensors, forward);
+        Safetensors.write(dir.resolve("backward.safetensors"), tensors, backward);
+        assertEquals(-1, Files.mismatch(dir.resolve("forward.safetensors"), dir.resolve("backward.safetensors")));
+    }
 }
