@@ -249,6 +249,10 @@ public class PrepareService {
                 if (recipe.isPresent()) {
                     Files.copy(store.fetchFile(recipe.get()), staging.dir().resolve(FinetuneRecipe.FILE));
                 }
+                // what the dataset was made from, as the one-process prepare records it (a duplicate upload finds it)
+                PreparedFrom.of(store, request, inputLocations(request.train),
+                        request.test == null ? List.of() : inputLocations(request.test), recipe, spec.tokenizer)
+                        .recordIn(staging.dir().resolve(Manifest.FILE));
                 staging.commit();
                 response = PrepareResponse.of(output, summary);
                 response.finetuneRecipe = recipe.map(Location::toString).orElse(null);

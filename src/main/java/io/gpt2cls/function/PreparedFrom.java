@@ -72,9 +72,12 @@ record PreparedFrom(String version, Map<String, String> files) {
         if (!store.exists(output, Manifest.FILE)) {
             return Optional.empty();
         }
-        try (InputStream in = Files.newInputStream(store.fetchFile(output.resolve(Manifest.FILE)))) {
+        Path manifest = store.fetchFile(output.resolve(Manifest.FILE));
+        try (InputStream in = Files.newInputStream(manifest)) {
             JsonNode version = JSON.readTree(in).path(FIELD).path("inputs_version");
             return version.isTextual() ? Optional.of(version.asText()) : Optional.empty();
+        } finally {
+            store.release(manifest); // read once: a warm container's cache keeps no old manifests
         }
     }
 }

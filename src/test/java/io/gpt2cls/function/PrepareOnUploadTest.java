@@ -147,7 +147,7 @@ class PrepareOnUploadTest {
         assertNull(first.skipped);
         assertEquals(80L, first.accepted);
         String written = s3Store.fileVersion(manifest);
-        JsonNode recorded = new ObjectMapper().readTree(s3Store.fetchFile(manifest).toFile()).path("prepared_from");
+        JsonNode recorded = readReleased(manifest).path("prepared_from");
         assertEquals(first.inputsVersion, recorded.path("inputs_version").asText(), "the manifest records what it was made from");
         assertEquals(s3Store.fileVersion(Location.parse("s3://" + BUCKET + "/raw/once/train.jsonl")),
                 recorded.path("files").path("s3://" + BUCKET + "/raw/once/train.jsonl").asText(), "by each input's ETag");
@@ -187,8 +187,18 @@ class PrepareOnUploadTest {
         assertEquals(1, prepared.size(), () -> "one run prepared, the others found its work: "
                 + responses.stream().map(r -> String.valueOf(r.skipped)).toList());
         responses.forEach(r -> assertEquals(prepared.get(0).inputsVersion, r.inputsVersion, "the same inputs"));
-        assertEquals(64, new ObjectMapper().readTree(s3Store.fetchFile(manifest).toFile()).path("max_length").asInt(),
+        assertEquals(64, readReleased(manifest).path("max_length").asInt(),
                 "the dataset is the settings file's");
+    }
+
+    /** Reads a published file and lets the cache delete it, as the services do (the cache checks count what is left). */
+    private static JsonNode readReleased(Location file) throws IOException {
+        Path fetched = s3Store.fetchFile(file);
+        try {
+            return new ObjectMapper().readTree(fetched.toFile());
+        } finally {
+            s3Store.release(fetched);
+        }
     }
 
     private static void put(String key, String content) {

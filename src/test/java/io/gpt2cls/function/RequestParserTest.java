@@ -83,7 +83,7 @@ class RequestParserTest {
         assertEquals("unknown field 'txt'; the fields of the request are: model, text, texts, top_k", problem("{\"txt\": \"hello\"}", ClassifyRequest.class));
         assertEquals("unknown field 'training.learnin_rate'; the fields of 'training' are: adam_beta1, adam_beta2, adam_epsilon,"
                         + " early_stopping_patience, early_stopping_threshold, eval_steps, eval_strategy, fp16, freeze_embeddings,"
-                        + " gradient_accumulation_steps, group_by_length, learning_rate, load_best_model_at_end,"
+                        + " gradient_accumulation_steps, group_by_length, ignore_data_skip, learning_rate, load_best_model_at_end,"
                         + " logging_steps, max_grad_norm, max_steps, metric_for_best_model, num_train_epochs,"
                         + " per_device_eval_batch_size, per_device_train_batch_size, save_steps, save_strategy, save_total_limit,"
                         + " seed, warmup_ratio, warmup_steps, weight_decay",
