@@ -231,7 +231,8 @@ wait_emulator() {
 }
 
 # The same answer, latency_ms aside (classify reports its own measured latency).
-normalised() { sed -E 's/"latency_ms":[0-9.eE+-]+,?//' "$1"; }
+# classify's own latency_ms aside, also inside a Function URL answer's body (a JSON string: \"latency_ms\")
+normalised() { sed -E 's/\\?"latency_ms\\?":[0-9.eE+-]+,?//' "$1"; }
 
 # Outside the container the task root is a copy of what Dockerfile.lambda copies into ${LAMBDA_TASK_ROOT}/lib
 # (the Runtime Interface Client loads the handler from the jars in lib/ under its working directory).
