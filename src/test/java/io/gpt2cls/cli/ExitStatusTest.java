@@ -24,7 +24,8 @@ class ExitStatusTest {
     void eachStatusHasItsNumber() {
         Map<String, Integer> codes = new TreeMap<>();
         Arrays.stream(ExitStatus.values()).forEach(s -> codes.put(s.name(), s.code));
-        assertEquals(Map.of("DONE", 0, "BAD_INPUT", 1, "USAGE", 2, "INTERNAL", 70, "TEMPORARY_FAILURE", 75, "STOPPED", 143), codes);
+        assertEquals(Map.of("DONE", 0, "BAD_INPUT", 1, "USAGE", 2, "INTERNAL", 70, "TEMPORARY_FAILURE", 75, "STOPPED", 143,
+                "STOP_DEADLINE_PASSED", 142), codes);
     }
 
     @Test
@@ -32,7 +33,7 @@ class ExitStatusTest {
         Map<String, Boolean> retried = new TreeMap<>();
         Arrays.stream(ExitStatus.values()).forEach(s -> retried.put(s.name(), s.retried));
         assertEquals(Map.of("DONE", false, "BAD_INPUT", false, "USAGE", false, "INTERNAL", false, "TEMPORARY_FAILURE", true,
-                "STOPPED", true), retried);
+                "STOPPED", true, "STOP_DEADLINE_PASSED", true), retried);
     }
 
     @Test
