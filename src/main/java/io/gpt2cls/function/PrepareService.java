@@ -207,6 +207,7 @@ public class PrepareService {
         Location output = Location.parse(request.output);
         Location run = output.resolve(RUNS + "/" + reduceRequest.run);
         Location reduced = run.resolve(REDUCED);
+        List<Path> fetched = new ArrayList<>(); // the recipe and the map results, deleted when done as prepare's downloads are
         try {
             if (store.exists(reduced, REDUCED_ANSWER)) {
                 LOG.infof("run %s was reduced before (its answer: %s); not publishing again", reduceRequest.run,
@@ -217,7 +218,7 @@ public class PrepareService {
                 response.reducedBefore = reduced.resolve(REDUCED_ANSWER).toString();
                 return response;
             }
-            Optional<Location> recipe = finetuneRecipe(request.train, new ArrayList<>()); // a reduce Lambda reads one recipe: kept cached
+            Optional<Location> recipe = finetuneRecipe(request.train, fetched);
             PrepareSpec spec = new PrepareSpec();
             applySettings(request, spec);
             spec.trainLocation = request.train;
@@ -240,14 +241,16 @@ public class PrepareService {
                             + " (" + task.input() + " file " + (task.fileIndex() + 1) + " of its input); its map task has not"
                             + " run or failed: run the prepare again");
                 }
-                parts.add(PartResult.read(store.fetchSet(stored, PartResult.COMMIT), task));
+                fetched.add(store.fetchSet(stored, PartResult.COMMIT));
+                parts.add(PartResult.read(fetched.get(fetched.size() - 1), task));
             }
             PrepareResponse response;
             try (ArtifactStore.Staging staging = store.stage(output, Manifest.FILE)) {
                 spec.outputDir = staging.dir();
                 PrepareSummary summary = new DatasetPreparer().reduce(spec, parts);
                 if (recipe.isPresent()) {
-                    Files.copy(store.fetchFile(recipe.get()), staging.dir().resolve(FinetuneRecipe.FILE));
+                    fetched.add(store.fetchFile(recipe.get()));
+                    Files.copy(fetched.get(fetched.size() - 1), staging.dir().resolve(FinetuneRecipe.FILE));
                 }
                 // what the dataset was made from, as the one-process prepare records it (a duplicate upload finds it)
                 PreparedFrom.of(store, request, inputLocations(request.train),
@@ -267,6 +270,8 @@ public class PrepareService {
             return response;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        } finally {
+            release(fetched);
         }
     }
 
