@@ -10,17 +10,18 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -50,8 +51,9 @@ import io.gpt2cls.tokenizer.TruncationSide;
  * {@link PrepareSpec#workers} threads; the function layer runs the tasks on as many Lambdas. Since
  * no decision depends on which task read a row, any cut into tasks gives the same set.
  *
- * <p>Files are streamed: memory holds the kept token ids of every accepted row (4 bytes a token) plus
- * about 300 bytes a row (location, label, text key, preview), never a file's text.
+ * <p>Files are streamed, and so are the map results: memory holds one task's rows at a time plus about
+ * 16 bytes an accepted row and 32 a distinct text (see {@link #reduce}), never a file's text or all
+ * rows' tokens.
  */
 public final class DatasetPreparer {
 
@@ -72,43 +74,54 @@ public final class DatasetPreparer {
         this.clock = clock;
     }
 
-    /** Map and reduce in this process: every task of {@link PrepareTask#plan}, on {@link PrepareSpec#workers} threads. */
+    /**
+     * Map and reduce in this process: every task of {@link PrepareTask#plan}, on {@link PrepareSpec#workers}
+     * threads, each task's result written to disk (beside the output, removed when done) so that the
+     * reduce holds one task's rows at a time, as it does on the engine.
+     */
     public PrepareSummary prepare(PrepareSpec spec) throws IOException {
         spec.validate();
         List<PrepareTask> tasks = PrepareTask.plan(spec);
-        List<PartResult> parts;
-        try (TextTokenizer tokenizer = loadTokenizer(spec)) {
-            parts = spec.workers == 1 || tasks.size() == 1 ? mapInTurn(spec, tasks, tokenizer) : mapOnPool(spec, tasks, tokenizer);
+        Path output = spec.outputDir.toAbsolutePath();
+        Path results = Files.createTempDirectory(Files.createDirectories(output.getParent()), "." + output.getFileName() + ".map-");
+        try {
+            try (TextTokenizer tokenizer = loadTokenizer(spec)) {
+                if (spec.workers == 1 || tasks.size() == 1) {
+                    for (PrepareTask task : tasks) {
+                        mapInto(results, spec, task, tokenizer);
+                    }
+                } else {
+                    mapOnPool(results, spec, tasks, tokenizer);
+                }
+            }
+            return reduce(spec, tasks, PartResults.in(results));
+        } finally {
+            deleteTree(results);
         }
-        return reduce(spec, parts);
     }
 
-    private static List<PartResult> mapInTurn(PrepareSpec spec, List<PrepareTask> tasks, TextTokenizer tokenizer)
-            throws IOException {
-        List<PartResult> parts = new ArrayList<>();
-        for (PrepareTask task : tasks) {
-            parts.add(map(spec, task, tokenizer));
-        }
-        return parts;
+    private static void mapInto(Path results, PrepareSpec spec, PrepareTask task, TextTokenizer tokenizer) throws IOException {
+        map(spec, task, tokenizer).write(Files.createDirectories(PartResults.dirOf(results, task)));
     }
 
     /**
      * The tasks on a pool; a failure is the first failing task's, in task order (as when they run in
      * turn). Every task has ended when this returns, so the caller may free the tokenizer.
      */
-    private static List<PartResult> mapOnPool(PrepareSpec spec, List<PrepareTask> tasks, TextTokenizer tokenizer)
+    private static void mapOnPool(Path results, PrepareSpec spec, List<PrepareTask> tasks, TextTokenizer tokenizer)
             throws IOException {
         ExecutorService pool = Workers.daemon(Math.min(spec.workers, tasks.size()), "prepare-map");
         try {
-            List<Future<PartResult>> pending = new ArrayList<>();
+            List<Future<Void>> pending = new ArrayList<>();
             for (PrepareTask task : tasks) {
-                pending.add(pool.submit(() -> map(spec, task, tokenizer)));
+                pending.add(pool.submit(() -> {
+                    mapInto(results, spec, task, tokenizer);
+                    return null;
+                }));
             }
-            List<PartResult> parts = new ArrayList<>();
-            for (Future<PartResult> part : pending) {
-                parts.add(Workers.result(part, "preparing"));
+            for (Future<Void> task : pending) {
+                Workers.result(task, "preparing");
             }
-            return parts;
         } finally {
             Workers.stop(pool);
         }
@@ -202,52 +215,132 @@ public final class DatasetPreparer {
     }
 
     /**
-     * The reduce: merges the map results of every task of {@code spec}'s inputs (in any order; each
-     * file's ranges must all be there) and writes the dataset into {@code spec.outputDir}. Reads no
-     * input file, except to checksum one that was read in ranges.
+     * The reduce: merges the results of {@code tasks}, which must cover each file of {@code spec}'s
+     * inputs once, read from {@code results}, and writes the dataset into {@code spec.outputDir}. Reads
+     * no input file, except to checksum one that was read in ranges.
+     *
+     * <p>Two passes over the results, one task's rows in memory at a time: the first keeps the accounts
+     * and, of each accepted row, only its text's number, label and lengths ({@link AcceptedRows}), from
+     * which the label map, the split, duplicates and leakage are decided; the second reads the tokens
+     * again and writes them to the shards. Memory grows by about 16 bytes a row and 32 a distinct text
+     * (plus a rejection's preview for each rejected row), never by a row's tokens.
      */
-    public PrepareSummary reduce(PrepareSpec spec, List<PartResult> parts) throws IOException {
+    public PrepareSummary reduce(PrepareSpec spec, List<PrepareTask> tasks, PartResults results) throws IOException {
         spec.validate();
         String trainName = inputName(spec.trainLocation, spec.trainFiles);
+        List<List<PrepareTask>> trainRanges = rangesOf(Manifest.TRAIN, spec.trainFiles, tasks);
+        List<List<PrepareTask>> testRanges = spec.hasTestFiles() ? rangesOf(Manifest.TEST, spec.testFiles, tasks) : List.of();
+
+        // first pass: the accounts, and what each accepted row is without its tokens
         List<SourceFile> sources = new ArrayList<>();
-        List<Example> train = merge(Manifest.TRAIN, trainName, spec.trainFiles, parts, spec, sources, label -> null);
-        List<String> labels = labelOrder(spec.labels, train, trainName);
+        AcceptedRows rows = new AcceptedRows();
+        Map<String, Integer> found = new LinkedHashMap<>();
+        read(Manifest.TRAIN, trainName, spec.trainFiles, trainRanges, results, spec, label -> null, sources,
+                row -> rows.add(row, found.computeIfAbsent(row.label(), label -> found.size())));
+        int trainRows = rows.size();
+        List<String> labels = labelOrder(spec.labels, new TreeSet<>(found.keySet()), trainRows, trainName);
         Map<String, Integer> label2id = new LinkedHashMap<>();
         labels.forEach(label -> label2id.put(label, label2id.size()));
+        rows.relabel(found.keySet().stream().mapToInt(label2id::get).toArray());
+        UnaryOperator<String> unseen = label -> label2id.containsKey(label) ? null
+                : "label '" + label + "' does not occur in the training input " + trainName;
+        if (spec.hasTestFiles()) {
+            read(Manifest.TEST, inputName(spec.testLocation, spec.testFiles), spec.testFiles, testRanges, results, spec,
+                    unseen, sources, row -> rows.add(row, label2id.get(row.label())));
+        }
 
-        StratifiedSplit.Result split;
+        // the split, leakage and duplicates, by row number
+        BitSet test;
         Manifest.SplitMethod method;
         if (!spec.hasTestFiles()) {
-            split = StratifiedSplit.split(train, labels, spec.testFraction, spec.seed);
+            test = StratifiedSplit.split(rows, trainRows, labels.size(), spec.testFraction, spec.seed);
             method = new Manifest.SplitMethod(Manifest.SplitMethod.STRATIFIED, spec.testFraction, spec.seed);
         } else {
-            UnaryOperator<String> unseen = label -> label2id.containsKey(label) ? null
-                    : "label '" + label + "' does not occur in the training input " + trainName;
-            List<Example> test = merge(Manifest.TEST, inputName(spec.testLocation, spec.testFiles), spec.testFiles, parts,
-                    spec, sources, unseen);
-            split = new StratifiedSplit.Result(train, test);
+            test = new BitSet(rows.size());
+            test.set(trainRows, rows.size());
             method = new Manifest.SplitMethod(Manifest.SplitMethod.FILES, null, spec.seed);
         }
-        List<TextOverlap.Leak> leaks = TextOverlap.leaks(split.train(), split.test());
+        BitSet train = new BitSet(rows.size());
+        train.set(0, rows.size());
+        train.andNot(test);
+        BitSet trainTexts = TextOverlap.texts(rows, train);
+        BitSet leaked = new BitSet(rows.size());
+        test.stream().filter(row -> trainTexts.get(rows.textId(row))).forEach(leaked::set);
+        if (spec.dropLeakedTestRows) {
+            test.andNot(leaked);
+        }
+
+        // second pass: the tokens, into the shards; where each leaked text is first in train
+        Path out = Files.createDirectories(spec.outputDir);
+        Shards.Writer trainShards = new Shards.Writer(out, Manifest.TRAIN, label2id, spec.maxShardBytes);
+        Shards.Writer testShards = new Shards.Writer(out, Manifest.TEST, label2id, spec.maxShardBytes);
+        BitSet leakedTexts = TextOverlap.texts(rows, leaked);
+        Map<Integer, RowLocation> firstInTrain = new HashMap<>();
+        record LeakedRow(RowLocation location, String preview, int text) {}
+        List<LeakedRow> leakedRows = new ArrayList<>();
+        int[] next = {0};
+        RowSink write = example -> {
+            int number = next[0]++;
+            if (number >= rows.size() || rows.textId(number) != rows.texts.idOf(example.text())) {
+                throw changedWhileRead(example.location().toString());
+            }
+            if (leaked.get(number)) {
+                leakedRows.add(new LeakedRow(example.location(), example.preview(), rows.textId(number)));
+            }
+            if (test.get(number)) {
+                testShards.add(example);
+            } else if (train.get(number)) {
+                trainShards.add(example);
+                if (leakedTexts.get(rows.textId(number))) {
+                    firstInTrain.putIfAbsent(rows.textId(number), example.location());
+                }
+            }
+        };
+        read(Manifest.TRAIN, trainName, spec.trainFiles, trainRanges, results, spec, label -> null, null, write);
+        if (spec.hasTestFiles()) {
+            read(Manifest.TEST, null, spec.testFiles, testRanges, results, spec, unseen, null, write);
+        }
+        if (next[0] != rows.size()) {
+            throw changedWhileRead(next[0] + " accepted rows instead of " + rows.size());
+        }
+        List<TextOverlap.Leak> leaks = leakedRows.stream()
+                .map(row -> new TextOverlap.Leak(row.location(), row.preview(), firstInTrain.get(row.text()))).toList();
         if (!leaks.isEmpty()) {
             LOG.warnf("%d test rows have the exact text of a train row (leakage)%s; first: %s", leaks.size(),
-                    spec.dropLeakedTestRows ? ", dropped from the test split" : "", leaks.get(0).test().location());
+                    spec.dropLeakedTestRows ? ", dropped from the test split" : "", leaks.get(0).test());
         }
-        if (spec.dropLeakedTestRows && !leaks.isEmpty()) {
-            split = new StratifiedSplit.Result(split.train(), dropLeaked(split.test(), leaks, sources));
+        if (spec.dropLeakedTestRows) {
+            dropLeaked(leaks, sources);
         }
-        return write(spec, sources, labels, label2id, method, split, TextOverlap.report(leaks, spec.dropLeakedTestRows));
+        Map<String, Manifest.SplitStats> splits = new LinkedHashMap<>();
+        splits.put(Manifest.TRAIN, splitStats(rows, train, labels, trainShards.finish()));
+        splits.put(Manifest.TEST, splitStats(rows, test, labels, testShards.finish()));
+        return write(spec, sources, labels, label2id, method, splits, TextOverlap.report(leaks, spec.dropLeakedTestRows));
+    }
+
+    private static DatasetException changedWhileRead(String what) {
+        return new DatasetException("a map result changed while the reduce read it (" + what + " differs between its two"
+                + " reads); run the prepare again");
+    }
+
+    /** Receives the accepted rows of a pass over the map results. */
+    @FunctionalInterface
+    private interface RowSink {
+        void accept(Example row) throws IOException;
     }
 
     /**
-     * One input's examples in file order, from its files' map results: each file's ranges placed one
-     * after the other, its account summed, then the decisions that need the training input
-     * ({@code labelProblem}: why a label is refused, or null) and the checks that need the whole file.
+     * One pass over one input's map results, in file order: each file's ranges placed one after the
+     * other, its rows refused where {@code labelProblem} (why a label is refused, or null) or a text
+     * without tokens says so, the others given to {@code sink}. With {@code sources} (the first pass),
+     * also each file's account, summed from its ranges, and the checks that need the whole file.
      */
-    private static List<Example> merge(String input, String inputName, List<InputFile> files, List<PartResult> parts,
-            PrepareSpec spec, List<SourceFile> sources, UnaryOperator<String> labelProblem) throws IOException {
-        List<Example> examples = new ArrayList<>();
+    private static void read(String input, String inputName, List<InputFile> files, List<List<PrepareTask>> ranges,
+            PartResults results, PrepareSpec spec, UnaryOperator<String> labelProblem, List<SourceFile> sources,
+            RowSink sink) throws IOException {
+        boolean accounting = sources != null;
         List<SourceFile> inputSources = new ArrayList<>();
+        long accepted = 0;
         long texts = 0;
         long chars = 0;
         long tokens = 0;
@@ -256,21 +349,31 @@ public final class DatasetPreparer {
             InputFile file = files.get(i);
             SourceFile source = new SourceFile(file, input);
             inputSources.add(source);
-            List<PartResult> ranges = rangesOf(input, i, file, parts);
             Set<String> columns = new LinkedHashSet<>();
+            boolean emptyFile = false;
+            boolean header = false;
             long offset = 0;
-            for (PartResult range : ranges) {
+            for (PrepareTask task : ranges.get(i)) {
+                PartResult range = results.read(task);
+                if (task.from() == 0) { // what the file's first task saw (kept, not its result: one result in memory at a time)
+                    source.sha256 = range.sha256;
+                    emptyFile = range.emptyFile;
+                    header = range.header;
+                }
                 source.rowsRead += range.rowsRead;
-                range.rejections(offset).forEach(source::reject);
+                if (accounting) {
+                    range.rejections(offset).forEach(source::reject);
+                }
                 for (Example example : range.examples(offset)) {
                     String problem = labelProblem.apply(example.label());
-                    if (problem != null) {
-                        source.reject(example, problem);
-                    } else if (example.textTokens() == 0) {
-                        source.reject(example, NO_TOKENS);
-                    } else {
+                    if (problem == null && example.textTokens() == 0) {
+                        problem = NO_TOKENS;
+                    }
+                    if (problem == null) {
                         source.accepted++;
-                        examples.add(example);
+                        sink.accept(example);
+                    } else if (accounting) {
+                        source.reject(example, problem);
                     }
                 }
                 offset += range.positions;
@@ -280,61 +383,79 @@ public final class DatasetPreparer {
                 tokens += range.tokens;
                 seconds += range.seconds;
             }
-            PartResult first = ranges.get(0);
-            source.sha256 = first.sha256 != null ? first.sha256 : sha256(file.path());
-            boolean onlyFile = files.size() == 1;
-            if (first.emptyFile) {
-                if (onlyFile) {
-                    throw new DatasetException("dataset file " + file.location() + " is empty");
-                }
-                LOG.warnf("%s is empty; its input's other files are read", source.name());
-            } else if (source.rowsRead == 0) {
-                if (onlyFile) {
-                    throw new DatasetException(source.name() + " holds no rows" + (first.header ? ", only a header" : ""));
-                }
-                LOG.warnf("%s holds no rows; its input's other files are read", source.name());
-            } else if (!first.header) {
-                // JSON Lines has no header: a column is missing only if no row has it
-                requireColumns(source.name(), columns, spec);
+            accepted += source.accepted;
+            if (accounting) {
+                checkFile(source, emptyFile, header, columns, files.size() == 1, spec);
             }
+        }
+        if (!accounting) {
+            return;
         }
         LOG.infof("%s: %d rows read, %d accepted, %d rejected; tokenized %d texts (%.1f M chars) into %d tokens"
                         + " in %.1f task-seconds (%.0f rows/s, %.0f tokens/s a task)", inputName,
-                inputSources.stream().mapToLong(s -> s.rowsRead).sum(), examples.size(),
+                inputSources.stream().mapToLong(s -> s.rowsRead).sum(), accepted,
                 inputSources.stream().mapToLong(s -> s.rejections().size()).sum(), texts, chars / 1e6, tokens, seconds,
                 texts / Math.max(seconds, 1e-9), tokens / Math.max(seconds, 1e-9));
         sources.addAll(inputSources);
         if (inputSources.stream().allMatch(source -> source.rowsRead == 0)) {
             throw new DatasetException(inputName + " holds no rows");
         }
-        if (examples.isEmpty()) {
-            String first = inputSources.stream().flatMap(source -> source.rejections().stream()).limit(3)
+        if (accepted == 0) {
+            String firstRejections = inputSources.stream().flatMap(source -> source.rejections().stream()).limit(3)
                     .map(Rejection::toString).collect(Collectors.joining("; "));
             throw new DatasetException("no row of " + inputName + " was accepted ("
-                    + inputSources.stream().mapToLong(s -> s.rowsRead).sum() + " read); first rejections: " + first);
+                    + inputSources.stream().mapToLong(s -> s.rowsRead).sum() + " read); first rejections: " + firstRejections);
         }
-        return examples;
     }
 
-    /** The map results of one file, in file order; refused unless they cover it from start to end once. */
-    private static List<PartResult> rangesOf(String input, int fileIndex, InputFile file, List<PartResult> parts) {
-        List<PartResult> ranges = parts.stream()
-                .filter(part -> part.task.input().equals(input) && part.task.fileIndex() == fileIndex)
-                .sorted(Comparator.comparingLong(part -> part.task.from()))
-                .toList();
-        long expected = 0;
-        for (PartResult range : ranges) {
-            if (!range.task.file().location().equals(file.location()) || range.task.from() != expected) {
-                throw new DatasetException("the map results for " + file.location() + " do not cover it once from start to"
-                        + " end (" + ranges.stream().map(r -> r.task.toString()).toList() + "); run the prepare again");
+    /** A file's checksum, and the checks that need all of it: empty, no rows, a column no row has. */
+    private static void checkFile(SourceFile source, boolean emptyFile, boolean header, Set<String> columns, boolean onlyFile,
+            PrepareSpec spec) throws IOException {
+        InputFile file = source.file;
+        if (source.sha256 == null) { // read in ranges: no task saw the whole file
+            source.sha256 = sha256(file.path());
+        }
+        if (emptyFile) {
+            if (onlyFile) {
+                throw new DatasetException("dataset file " + file.location() + " is empty");
             }
-            expected = range.task.to();
+            LOG.warnf("%s is empty; its input's other files are read", source.name());
+        } else if (source.rowsRead == 0) {
+            if (onlyFile) {
+                throw new DatasetException(source.name() + " holds no rows" + (header ? ", only a header" : ""));
+            }
+            LOG.warnf("%s holds no rows; its input's other files are read", source.name());
+        } else if (!header) {
+            // JSON Lines has no header: a column is missing only if no row has it
+            requireColumns(source.name(), columns, spec);
         }
-        if (ranges.isEmpty() || expected != PrepareTask.WHOLE) {
-            throw new DatasetException("no map result for " + (ranges.isEmpty() ? "" : "the end of ") + file.location()
-                    + " (" + input + " file " + (fileIndex + 1) + "); its map task has not run or failed: run the prepare again");
+    }
+
+    /** For each of an input's files, its tasks in file order; refused unless they cover the file from start to end once. */
+    private static List<List<PrepareTask>> rangesOf(String input, List<InputFile> files, List<PrepareTask> tasks) {
+        List<List<PrepareTask>> byFile = new ArrayList<>();
+        for (int fileIndex = 0; fileIndex < files.size(); fileIndex++) {
+            int index = fileIndex;
+            InputFile file = files.get(fileIndex);
+            List<PrepareTask> ranges = tasks.stream()
+                    .filter(task -> task.input().equals(input) && task.fileIndex() == index)
+                    .sorted(Comparator.comparingLong(PrepareTask::from))
+                    .toList();
+            long expected = 0;
+            for (PrepareTask range : ranges) {
+                if (!range.file().location().equals(file.location()) || range.from() != expected) {
+                    throw new DatasetException("the map results for " + file.location() + " do not cover it once from start"
+                            + " to end (" + ranges.stream().map(PrepareTask::toString).toList() + "); run the prepare again");
+                }
+                expected = range.to();
+            }
+            if (ranges.isEmpty() || expected != PrepareTask.WHOLE) {
+                throw new DatasetException("no map result for " + (ranges.isEmpty() ? "" : "the end of ") + file.location()
+                        + " (" + input + " file " + (fileIndex + 1) + "); its map task has not run or failed: run the prepare again");
+            }
+            byFile.add(ranges);
         }
-        return ranges;
+        return byFile;
     }
 
     /** Of a file's bytes as stored (compressed, if it is). */
@@ -343,12 +464,10 @@ public final class DatasetPreparer {
     }
 
     /** The explicit order if given; else numeric order when every label is an integer, else alphabetical. */
-    private static List<String> labelOrder(List<String> explicit, List<Example> train, String trainName) {
-        Set<String> found = new TreeSet<>();
-        train.forEach(example -> found.add(example.label()));
+    private static List<String> labelOrder(List<String> explicit, SortedSet<String> found, int trainRows, String trainName) {
         if (found.size() < 2) {
-            throw new DatasetException(trainName + " has only the label '" + found.iterator().next() + "' among its "
-                    + train.size() + " accepted rows; a classifier needs at least 2 labels");
+            throw new DatasetException(trainName + " has only the label '" + found.first() + "' among its "
+                    + trainRows + " accepted rows; a classifier needs at least 2 labels");
         }
         if (explicit != null) {
             return List.copyOf(explicit);
@@ -360,28 +479,44 @@ public final class DatasetPreparer {
         return labels;
     }
 
-    /** The test rows without the leaked ones, each of which becomes a rejection in its file's account. */
-    private static List<Example> dropLeaked(List<Example> test, List<TextOverlap.Leak> leaks, List<SourceFile> sources) {
+    /** Each leaked test row becomes a rejection in its file's account (the caller left it out of the shards). */
+    private static void dropLeaked(List<TextOverlap.Leak> leaks, List<SourceFile> sources) {
         Map<String, SourceFile> byLocation = new LinkedHashMap<>();
         sources.forEach(source -> byLocation.put(source.name(), source));
-        Set<Example> leaked = Collections.newSetFromMap(new IdentityHashMap<>());
         for (TextOverlap.Leak leak : leaks) {
-            leaked.add(leak.test());
-            byLocation.get(leak.test().location().file()).drop(leak.test(),
-                    "leaked: also in train at " + leak.train().location());
+            byLocation.get(leak.test().file()).drop(leak.test(), leak.testPreview(), "leaked: also in train at " + leak.train());
         }
-        return test.stream().filter(row -> !leaked.contains(row)).toList();
     }
 
+    /** A split's numbers: rows per class (every label, zeros too), duplicates, token lengths, the shards written. */
+    private static Manifest.SplitStats splitStats(AcceptedRows rows, BitSet split, List<String> labels,
+            List<Manifest.Shard> shards) {
+        int[] perLabel = new int[labels.size()];
+        int[] lengths = new int[split.cardinality()];
+        int[] textLengths = new int[lengths.length];
+        int truncated = 0;
+        int n = 0;
+        for (int row = split.nextSetBit(0); row >= 0; row = split.nextSetBit(row + 1)) {
+            perLabel[rows.label(row)]++;
+            lengths[n] = rows.length(row);
+            textLengths[n++] = rows.textLength(row);
+            truncated += rows.textLength(row) > rows.length(row) ? 1 : 0;
+        }
+        Map<String, Integer> perClass = new LinkedHashMap<>();
+        for (int label = 0; label < labels.size(); label++) {
+            perClass.put(labels.get(label), perLabel[label]);
+        }
+        return new Manifest.SplitStats(n, perClass, TextOverlap.duplicates(rows, split), shards,
+                Manifest.TokenStats.of(lengths), Manifest.TokenStats.of(textLengths), truncated,
+                n == 0 ? 0 : (double) truncated / n);
+    }
+
+    /** What is left once the shards are written: {@code rejected.jsonl} and the manifest, last. */
     private PrepareSummary write(PrepareSpec spec, List<SourceFile> sources, List<String> labels,
-            Map<String, Integer> label2id, Manifest.SplitMethod method, StratifiedSplit.Result split,
+            Map<String, Integer> label2id, Manifest.SplitMethod method, Map<String, Manifest.SplitStats> splits,
             Manifest.Leakage leakage) throws IOException {
-        long started = System.nanoTime();
         List<Rejection> rejections = sources.stream().flatMap(source -> source.rejections().stream()).toList();
-        Path out = Files.createDirectories(spec.outputDir);
-        Map<String, Manifest.SplitStats> splits = new LinkedHashMap<>();
-        splits.put(Manifest.TRAIN, writeSplit(out, Manifest.TRAIN, split.train(), label2id, spec.maxShardBytes));
-        splits.put(Manifest.TEST, writeSplit(out, Manifest.TEST, split.test(), label2id, spec.maxShardBytes));
+        Path out = spec.outputDir;
         writeRejections(out.resolve(Manifest.REJECTED_FILE), rejections);
         List<Manifest.Source> manifestSources = new ArrayList<>();
         for (SourceFile source : sources) {
@@ -412,24 +547,22 @@ public final class DatasetPreparer {
                 new Manifest.RejectedReport(rejections.size(), Manifest.REJECTED_FILE));
         manifest.write(out);
         PrepareSummary summary = PrepareSummary.of(manifest, rejections);
-        LOG.infof("prepared: %d rows read, %d accepted (train %d, test %d), %d rejected, %d leaked; shards, checksums and"
-                        + " manifest written in %.1f s", summary.rowsRead(), summary.accepted(), split.train().size(),
-                split.test().size(), summary.rejected(), leakage.rows(), (System.nanoTime() - started) / 1e9);
+        LOG.infof("prepared: %d rows read, %d accepted (train %d, test %d), %d rejected, %d leaked", summary.rowsRead(),
+                summary.accepted(), splits.get(Manifest.TRAIN).rows(), splits.get(Manifest.TEST).rows(), summary.rejected(),
+                leakage.rows());
         return summary;
     }
 
-    private static Manifest.SplitStats writeSplit(Path dir, String name, List<Example> rows, Map<String, Integer> label2id,
-            long maxShardBytes) throws IOException {
-        Map<String, Integer> perClass = new LinkedHashMap<>();
-        label2id.keySet().forEach(label -> perClass.put(label, 0));
-        rows.forEach(row -> perClass.merge(row.label(), 1, Integer::sum));
-        int truncated = (int) rows.stream().filter(Example::truncated).count();
-        int[] lengths = rows.stream().mapToInt(row -> row.tokens().length).toArray();
-        int[] textLengths = rows.stream().mapToInt(Example::textTokens).toArray();
-        List<Manifest.Shard> shards = Shards.write(dir, name, rows, label2id, maxShardBytes);
-        return new Manifest.SplitStats(rows.size(), perClass, TextOverlap.duplicates(rows), shards,
-                Manifest.TokenStats.of(lengths), Manifest.TokenStats.of(textLengths), truncated,
-                rows.isEmpty() ? 0 : (double) truncated / rows.size());
+    /** Removes a directory of map results (or an output) and everything below it, if it exists. */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
     }
 
     private static void writeRejections(Path file, List<Rejection> rejections) throws IOException {

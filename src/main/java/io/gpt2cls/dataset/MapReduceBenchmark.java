@@ -2,10 +2,12 @@ package io.gpt2cls.dataset;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -80,7 +82,7 @@ public final class MapReduceBenchmark {
         spec.workers = workers;
         spec.taskBytes = taskBytes;
         spec.outputDir = work.resolve("out-" + name + "-" + workers);
-        deleteTree(spec.outputDir);
+        DatasetPreparer.deleteTree(spec.outputDir);
         long inputBytes = 0;
         for (InputFile file : files) {
             inputBytes += Files.size(file.path());
@@ -90,26 +92,36 @@ public final class MapReduceBenchmark {
         PrepareSummary summary = new DatasetPreparer().prepare(spec);
         double seconds = (System.nanoTime() - started) / 1e9;
 
-        // the reduce alone, from the map results of one more (unmeasured) map pass
-        List<PartResult> results = new ArrayList<>();
+        // the tasks once more, one at a time, their results on disk (as the engine's map tasks store them); then the reduce alone
+        List<PrepareTask> planned = PrepareTask.plan(spec);
+        Path results = work.resolve("parts-" + name);
+        DatasetPreparer.deleteTree(results);
         double taskSeconds = 0;
         try (TextTokenizer loaded = DatasetPreparer.loadTokenizer(spec)) {
-            for (PrepareTask task : PrepareTask.plan(spec)) {
+            for (PrepareTask task : planned) {
                 PartResult part = DatasetPreparer.map(spec, task, loaded);
                 taskSeconds += part.seconds;
-                results.add(part);
+                part.write(Files.createDirectories(PartResults.dirOf(results, task)));
             }
         }
         spec.outputDir = work.resolve("out-" + name + "-" + workers + "-reduce");
-        deleteTree(spec.outputDir);
+        DatasetPreparer.deleteTree(spec.outputDir);
+        System.gc();
+        List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(pool -> pool.getType() == MemoryType.HEAP).toList();
+        heap.forEach(MemoryPoolMXBean::resetPeakUsage);
         long reduceStarted = System.nanoTime();
-        new DatasetPreparer().reduce(spec, results);
+        new DatasetPreparer().reduce(spec, planned, PartResults.in(results));
         double reduceSeconds = (System.nanoTime() - reduceStarted) / 1e9;
+        // an upper bound of the reduce's heap: each pool's peak since the reset, garbage included
+        long reduceHeapPeak = heap.stream().mapToLong(pool -> pool.getPeakUsage().getUsed()).sum();
+        DatasetPreparer.deleteTree(results);
         System.out.println(String.format(Locale.ROOT, "{\"input\": \"%s\", \"workers\": %d, \"tasks\": %d, \"input_mb\": %.1f,"
                         + " \"rows\": %d, \"seconds\": %.2f, \"rows_per_s\": %.0f, \"mb_per_s\": %.2f,"
-                        + " \"task_seconds_in_turn\": %.2f, \"mean_task_seconds\": %.3f, \"reduce_seconds\": %.2f}",
+                        + " \"task_seconds_in_turn\": %.2f, \"mean_task_seconds\": %.3f, \"reduce_seconds\": %.2f,"
+                        + " \"reduce_heap_peak_mb\": %.0f}",
                 name, workers, tasks, inputBytes / 1048576.0, summary.rowsRead(), seconds, summary.rowsRead() / seconds,
-                inputBytes / 1048576.0 / seconds, taskSeconds, taskSeconds / tasks, reduceSeconds));
+                inputBytes / 1048576.0 / seconds, taskSeconds, taskSeconds / tasks, reduceSeconds, reduceHeapPeak / 1048576.0));
     }
 
     private static String review(Random random) {
@@ -132,7 +144,7 @@ public final class MapReduceBenchmark {
     }
 
     private static void writeParquetParts(Path dir, int parts, int rowsPerPart) throws IOException {
-        deleteTree(dir);
+        DatasetPreparer.deleteTree(dir);
         Files.createDirectories(dir);
         MessageType schema = MessageTypeParser.parseMessageType("message row { optional binary text (STRING); optional int64 label; }");
         SimpleGroupFactory groups = new SimpleGroupFactory(schema);
@@ -143,16 +155,6 @@ public final class MapReduceBenchmark {
                     .withCompressionCodec(CompressionCodecName.UNCOMPRESSED).build()) {
                 for (int r = 0; r < rowsPerPart; r++) {
                     writer.write(groups.newGroup().append("text", review(random)).append("label", (long) random.nextInt(2)));
-                }
-            }
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (Stream<Path> paths = Files.walk(dir)) {
-                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(path);
                 }
             }
         }

@@ -39,22 +39,49 @@ final class Shards {
         return HEADER_BYTES + 4 * tokens + 8 * (rows + 1) + 4 * rows;
     }
 
-    /** Writes {@code rows} as {@code split-00000.safetensors}, ... into {@code dir}, each at most {@code maxShardBytes}. */
-    static List<Manifest.Shard> write(Path dir, String split, List<Example> rows, Map<String, Integer> label2id,
-            long maxShardBytes) throws IOException {
-        List<Manifest.Shard> shards = new ArrayList<>();
-        int start = 0;
-        while (start < rows.size()) {
-            int end = start + 1;
-            long tokens = rows.get(start).tokens().length;
-            while (end < rows.size() && bytesFor(end + 1 - start, tokens + rows.get(end).tokens().length) <= maxShardBytes) {
-                tokens += rows.get(end).tokens().length;
-                end++;
-            }
-            shards.add(writeShard(dir, fileName(split, shards.size()), split, rows.subList(start, end), label2id));
-            start = end;
+    /**
+     * Writes a split's rows as {@code split-00000.safetensors}, ... into a directory as they come, each
+     * shard at most {@code maxShardBytes} (a row larger than that gets a shard of its own). Holds one
+     * shard's rows at a time.
+     */
+    static final class Writer {
+
+        private final Path dir;
+        private final String split;
+        private final Map<String, Integer> label2id;
+        private final long maxShardBytes;
+        private final List<Example> pending = new ArrayList<>();
+        private long pendingTokens;
+        private final List<Manifest.Shard> shards = new ArrayList<>();
+
+        Writer(Path dir, String split, Map<String, Integer> label2id, long maxShardBytes) {
+            this.dir = dir;
+            this.split = split;
+            this.label2id = label2id;
+            this.maxShardBytes = maxShardBytes;
         }
-        return shards;
+
+        void add(Example row) throws IOException {
+            if (!pending.isEmpty() && bytesFor(pending.size() + 1L, pendingTokens + row.tokens().length) > maxShardBytes) {
+                flush();
+            }
+            pending.add(row);
+            pendingTokens += row.tokens().length;
+        }
+
+        /** The shards written, in order; none for a split without rows. */
+        List<Manifest.Shard> finish() throws IOException {
+            if (!pending.isEmpty()) {
+                flush();
+            }
+            return List.copyOf(shards);
+        }
+
+        private void flush() throws IOException {
+            shards.add(writeShard(dir, fileName(split, shards.size()), split, pending, label2id));
+            pending.clear();
+            pendingTokens = 0;
+        }
     }
 
     private static Manifest.Shard writeShard(Path dir, String name, String split, List<Example> rows,

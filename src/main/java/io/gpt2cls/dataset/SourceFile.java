@@ -40,9 +40,9 @@ final class SourceFile {
     }
 
     /** An accepted row that is left out after all (a leaked test row): it moves to the rejections. */
-    void drop(Example example, String reason) {
+    void drop(RowLocation row, String textPreview, String reason) {
         accepted--;
-        reject(example, reason);
+        rejections.add(new Rejection(row, reason, textPreview));
     }
 
     /** In file order, whichever stage rejected each row. */

@@ -6,11 +6,10 @@ import java.math.RoundingMode;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Cuts a test split from the training rows class by class, so each class keeps its share in both
@@ -24,50 +23,69 @@ import java.util.Map;
  */
 final class StratifiedSplit {
 
-    record Result(List<Example> train, List<Example> test) {}
-
     private StratifiedSplit() {}
 
     /**
-     * Both splits keep the rows' original order. Which rows of a class go to test is decided by each
-     * row's {@link #rank}: the class's {@code testRows} lowest ranks. A rank depends on the seed and the
-     * row's identity alone (its text, and how many rows before it hold the same text), not on the file
-     * layout, the format or which process read it: a map task run twice, the rows read by many tasks,
-     * or the same rows as JSON Lines or CSV give the same split.
+     * Which of the first {@code count} rows (the training input's) go to test, as a set of row numbers;
+     * the rest are train. Which rows of a class go to test is decided by each row's {@link #rank}: the
+     * class's {@code testRows} lowest ranks, ties (2^-64 per pair) to the row read first. A rank depends
+     * on the seed and the row's identity alone (its text, and how many rows before it hold the same
+     * text), not on the file layout, the format or which process read it: a map task run twice, the
+     * rows read by many tasks, or the same rows as JSON Lines or CSV give the same split.
      */
-    static Result split(List<Example> rows, List<String> labelOrder, double testFraction, long seed) {
-        Map<String, List<Integer>> rowsByLabel = new LinkedHashMap<>();
-        for (String label : labelOrder) {
-            rowsByLabel.put(label, new ArrayList<>());
+    static BitSet split(AcceptedRows rows, int count, int labelCount, double testFraction, long seed) {
+        int[] classRows = new int[labelCount];
+        for (int row = 0; row < count; row++) {
+            classRows[rows.label(row)]++;
         }
-        for (int i = 0; i < rows.size(); i++) {
-            rowsByLabel.get(rows.get(i).label()).add(i);
-        }
-        int[] classRows = rowsByLabel.values().stream().mapToInt(List::size).toArray();
         int[] testRows = testRows(classRows, testFraction);
-        long[] ranks = new long[rows.size()];
+        long[] ranks = new long[count];
+        int[] occurrences = new int[rows.texts.size()];
         MessageDigest digest = TextKey.sha256();
-        Map<TextKey, Integer> seen = new HashMap<>();
-        for (int i = 0; i < rows.size(); i++) {
-            TextKey text = rows.get(i).text();
-            ranks[i] = rank(text, seen.merge(text, 1, Integer::sum) - 1, seed, digest);
+        for (int row = 0; row < count; row++) {
+            int text = rows.textId(row);
+            ranks[row] = rank(rows.texts.key(text), occurrences[text]++, seed, digest);
         }
-        boolean[] inTest = new boolean[rows.size()];
-        int c = 0;
-        for (List<Integer> members : rowsByLabel.values()) {
-            // ties (2^-64 per pair) go to the row read first
-            members.sort(Comparator.<Integer>comparingLong(i -> ranks[i]).thenComparingInt(i -> i));
-            for (int i = 0; i < testRows[c]; i++) {
-                inTest[members.get(i)] = true;
+        // per class: the rank of its last test row, and how many rows of exactly that rank go to test
+        long[][] classRanks = new long[labelCount][];
+        int[] filled = new int[labelCount];
+        for (int c = 0; c < labelCount; c++) {
+            classRanks[c] = new long[testRows[c] == 0 ? 0 : classRows[c]];
+        }
+        for (int row = 0; row < count; row++) {
+            int c = rows.label(row);
+            if (testRows[c] > 0) {
+                classRanks[c][filled[c]++] = ranks[row];
             }
-            c++;
         }
-        List<Example> train = new ArrayList<>();
-        List<Example> test = new ArrayList<>();
-        for (int i = 0; i < rows.size(); i++) {
-            (inTest[i] ? test : train).add(rows.get(i));
+        long[] lastRank = new long[labelCount];
+        int[] tiesLeft = new int[labelCount];
+        for (int c = 0; c < labelCount; c++) {
+            if (testRows[c] > 0) {
+                Arrays.sort(classRanks[c]);
+                lastRank[c] = classRanks[c][testRows[c] - 1];
+                int below = 0;
+                while (classRanks[c][below] < lastRank[c]) {
+                    below++;
+                }
+                tiesLeft[c] = testRows[c] - below;
+                classRanks[c] = null;
+            }
         }
-        return new Result(train, test);
+        BitSet test = new BitSet(count);
+        for (int row = 0; row < count; row++) {
+            int c = rows.label(row);
+            if (testRows[c] == 0 || ranks[row] > lastRank[c]) {
+                continue;
+            }
+            if (ranks[row] < lastRank[c]) {
+                test.set(row);
+            } else if (tiesLeft[c] > 0) {
+                tiesLeft[c]--;
+                test.set(row);
+            }
+        }
+        return test;
     }
 
     /** The first 8 bytes of SHA-256 over the seed, the text's key and its occurrence: uniform, and stable across runs and JVMs. */

@@ -1,15 +1,12 @@
 package io.gpt2cls.dataset;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
+import java.util.BitSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
- * Exact-text repeats, by {@link TextKey}: duplicates inside a split, and leakage, test rows whose text
- * is also in the train split. Texts are compared as they are (no whitespace or case folding).
+ * Exact-text repeats, by text number ({@link TextIds}): duplicates inside a split, and leakage, test
+ * rows whose text is also in the train split. Texts are compared as they are (no whitespace or case
+ * folding). A split is a set of row numbers of {@link AcceptedRows}.
  */
 final class TextOverlap {
 
@@ -17,42 +14,25 @@ final class TextOverlap {
     static final int LEAK_EXAMPLES = 5;
 
     /** A test row and the first train row with the same text. */
-    record Leak(Example test, Example train) {}
+    record Leak(RowLocation test, String testPreview, RowLocation train) {}
 
     private TextOverlap() {}
 
-    /** Rows whose text occurs earlier in {@code rows}. */
-    static int duplicates(List<Example> rows) {
-        Set<TextKey> seen = new HashSet<>();
-        int duplicates = 0;
-        for (Example row : rows) {
-            if (!seen.add(row.text())) {
-                duplicates++;
-            }
-        }
-        return duplicates;
+    /** The texts of the rows of {@code split}, by number. */
+    static BitSet texts(AcceptedRows rows, BitSet split) {
+        BitSet texts = new BitSet(rows.texts.size());
+        split.stream().forEach(row -> texts.set(rows.textId(row)));
+        return texts;
     }
 
-    /** Every test row whose text is in {@code train}, in test order. */
-    static List<Leak> leaks(List<Example> train, List<Example> test) {
-        Map<TextKey, Example> firstInTrain = new HashMap<>();
-        for (Example row : train) {
-            firstInTrain.putIfAbsent(row.text(), row);
-        }
-        List<Leak> leaks = new ArrayList<>();
-        for (Example row : test) {
-            Example same = firstInTrain.get(row.text());
-            if (same != null) {
-                leaks.add(new Leak(row, same));
-            }
-        }
-        return leaks;
+    /** Rows of {@code split} whose text occurs earlier in it: all but one row of each text. */
+    static int duplicates(AcceptedRows rows, BitSet split) {
+        return split.cardinality() - texts(rows, split).cardinality();
     }
 
     static Manifest.Leakage report(List<Leak> leaks, boolean dropped) {
         List<Manifest.LeakedRow> examples = leaks.stream().limit(LEAK_EXAMPLES)
-                .map(leak -> new Manifest.LeakedRow(leak.test().preview(), leak.train().location().toString(),
-                        leak.test().location().toString()))
+                .map(leak -> new Manifest.LeakedRow(leak.testPreview(), leak.train().toString(), leak.test().toString()))
                 .toList();
         return new Manifest.Leakage(leaks.size(), dropped, examples);
     }

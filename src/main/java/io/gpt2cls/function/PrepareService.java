@@ -19,6 +19,7 @@ import io.gpt2cls.dataset.InputFile;
 import io.gpt2cls.dataset.InputFiles;
 import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.dataset.PartResult;
+import io.gpt2cls.dataset.PartResults;
 import io.gpt2cls.dataset.PrepareSpec;
 import io.gpt2cls.dataset.PrepareSummary;
 import io.gpt2cls.dataset.PrepareTask;
@@ -207,7 +208,7 @@ public class PrepareService {
         Location output = Location.parse(request.output);
         Location run = output.resolve(RUNS + "/" + reduceRequest.run);
         Location reduced = run.resolve(REDUCED);
-        List<Path> fetched = new ArrayList<>(); // the recipe and the map results, deleted when done as prepare's downloads are
+        List<Path> fetched = new ArrayList<>(); // the recipe, deleted when done as prepare's downloads are
         try {
             if (store.exists(reduced, REDUCED_ANSWER)) {
                 LOG.infof("run %s was reduced before (its answer: %s); not publishing again", reduceRequest.run,
@@ -233,21 +234,25 @@ public class PrepareService {
             for (int i = 0; spec.testFiles != null && i < spec.testFiles.size(); i++) {
                 tasks.add(PrepareTask.whole(Manifest.TEST, i, spec.testFiles.get(i)));
             }
-            List<PartResult> parts = new ArrayList<>();
-            for (PrepareTask task : tasks) {
+            // each task's result fetched when the reduce reads it (twice) and released right after: one at a time on disk
+            PartResults parts = task -> {
                 Location stored = partLocation(request, reduceRequest.run, task);
                 if (!store.exists(stored, PartResult.COMMIT)) {
                     throw new DatasetException("run " + reduceRequest.run + " has no map result for " + task.file().location()
                             + " (" + task.input() + " file " + (task.fileIndex() + 1) + " of its input); its map task has not"
                             + " run or failed: run the prepare again");
                 }
-                fetched.add(store.fetchSet(stored, PartResult.COMMIT));
-                parts.add(PartResult.read(fetched.get(fetched.size() - 1), task));
-            }
+                Path dir = store.fetchSet(stored, PartResult.COMMIT);
+                try {
+                    return PartResult.read(dir, task);
+                } finally {
+                    release(List.of(dir));
+                }
+            };
             PrepareResponse response;
             try (ArtifactStore.Staging staging = store.stage(output, Manifest.FILE)) {
                 spec.outputDir = staging.dir();
-                PrepareSummary summary = new DatasetPreparer().reduce(spec, parts);
+                PrepareSummary summary = new DatasetPreparer().reduce(spec, tasks, parts);
                 if (recipe.isPresent()) {
                     fetched.add(store.fetchFile(recipe.get()));
                     Files.copy(fetched.get(fetched.size() - 1), staging.dir().resolve(FinetuneRecipe.FILE));

@@ -145,13 +145,10 @@ class MapReduceEqualsOneProcessTest {
                 stored.put(task.key(), dir);
             }
         }
-        List<PartResult> parts = new ArrayList<>();
-        for (PrepareTask task : PrepareTask.plan(spec)) {
-            parts.add(PartResult.read(stored.get(task.key()), task));
-        }
-        Collections.shuffle(parts, new Random(seed + 1));
+        List<PrepareTask> planned = new ArrayList<>(PrepareTask.plan(spec));
+        Collections.shuffle(planned, new Random(seed + 1));
         spec.outputDir = work.resolve(out);
-        new DatasetPreparer(FIXED_CLOCK).reduce(spec, parts);
+        new DatasetPreparer(FIXED_CLOCK).reduce(spec, planned, task -> PartResult.read(stored.get(task.key()), task));
         return spec.outputDir;
     }
 
@@ -263,19 +260,56 @@ class MapReduceEqualsOneProcessTest {
         PrepareSpec spec = spec(List.of(file), null);
         spec.taskBytes = 4 * 1024;
         List<PrepareTask> tasks = PrepareTask.plan(spec);
-        List<PartResult> parts = new ArrayList<>();
+        Map<PrepareTask, PartResult> parts = new java.util.LinkedHashMap<>();
         try (TextTokenizer tokenizer = DatasetPreparer.loadTokenizer(spec)) {
             for (PrepareTask task : tasks.subList(0, tasks.size() - 1)) {
-                parts.add(DatasetPreparer.map(spec, task, tokenizer));
+                parts.put(task, DatasetPreparer.map(spec, task, tokenizer));
             }
         }
         spec.outputDir = work.resolve("out");
-        DatasetException error = assertThrows(DatasetException.class, () -> new DatasetPreparer().reduce(spec, parts));
+        List<PrepareTask> done = new ArrayList<>(parts.keySet());
+        DatasetException error = assertThrows(DatasetException.class, () -> new DatasetPreparer().reduce(spec, done, parts::get));
         assertEquals("no map result for the end of train.jsonl (train file 1); its map task has not run or failed: run the"
                 + " prepare again", error.getMessage());
-        parts.remove(1);
-        error = assertThrows(DatasetException.class, () -> new DatasetPreparer().reduce(spec, parts));
+        done.remove(1);
+        error = assertThrows(DatasetException.class, () -> new DatasetPreparer().reduce(spec, done, parts::get));
         assertTrue(error.getMessage().startsWith("the map results for train.jsonl do not cover it once from start to end"),
                 error.getMessage());
+    }
+
+    /**
+     * The reduce reads each map result twice, one at a time, and keeps none: by the time it reads a
+     * task's result, every result it read before (but the one just before, still in a local variable
+     * while the next is read) can be collected. Holding all rows, as a reduce of lists does, fails this.
+     */
+    @Test
+    void theReduceHoldsOneMapResultAtATime() throws Exception {
+        Path file = Files.writeString(work.resolve("train.jsonl"), jsonLines(0, 1200));
+        PrepareSpec spec = spec(List.of(file), null);
+        spec.testFraction = 0.2;
+        spec.taskBytes = 4 * 1024;
+        List<PrepareTask> tasks = PrepareTask.plan(spec);
+        assertTrue(tasks.size() >= 8, "ranges: " + tasks);
+        Path stored = work.resolve("parts");
+        try (TextTokenizer tokenizer = DatasetPreparer.loadTokenizer(spec)) {
+            for (PrepareTask task : tasks) {
+                DatasetPreparer.map(spec, task, tokenizer).write(Files.createDirectories(PartResults.dirOf(stored, task)));
+            }
+        }
+        List<java.lang.ref.WeakReference<PartResult>> given = new ArrayList<>();
+        int[] mostHeld = {0};
+        PartResults counting = task -> {
+            System.gc();
+            mostHeld[0] = Math.max(mostHeld[0], (int) given.stream().filter(ref -> ref.get() != null).count());
+            PartResult part = PartResult.read(PartResults.dirOf(stored, task), task);
+            given.add(new java.lang.ref.WeakReference<>(part));
+            return part;
+        };
+        spec.outputDir = work.resolve("out");
+        new DatasetPreparer(FIXED_CLOCK).reduce(spec, tasks, counting);
+
+        assertEquals(2 * tasks.size(), given.size(), "each result read twice");
+        assertTrue(mostHeld[0] <= 1, "results still held when the next was read: " + mostHeld[0] + " of " + tasks.size());
+        assertSameDataset(oneProcess(spec, "one-process"), spec.outputDir);
     }
 }
