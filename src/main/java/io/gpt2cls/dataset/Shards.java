@@ -2,12 +2,15 @@ package io.gpt2cls.dataset;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +45,7 @@ final class Shards {
     /**
      * Writes a split's rows as {@code split-00000.safetensors}, ... into a directory as they come, each
      * shard at most {@code maxShardBytes} (a row larger than that gets a shard of its own). Holds one
-     * shard's rows at a time.
+     * shard's tensors, packed as they will be written, and reuses them for the next shard.
      */
     static final class Writer {
 
@@ -50,9 +53,13 @@ final class Shards {
         private final String split;
         private final Map<String, Integer> label2id;
         private final long maxShardBytes;
-        private final List<Example> pending = new ArrayList<>();
-        private long pendingTokens;
         private final List<Manifest.Shard> shards = new ArrayList<>();
+        /** The shard being filled: its rows' tokens end to end (little-endian I32), offsets (rows + 1) and label ids. */
+        private ByteBuffer inputIds = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        private long[] offsets = new long[1025];
+        private int[] labels = new int[1024];
+        private int rows;
+        private int maxTokenId;
 
         Writer(Path dir, String split, Map<String, Integer> label2id, long maxShardBytes) {
             this.dir = dir;
@@ -62,52 +69,50 @@ final class Shards {
         }
 
         void add(Example row) throws IOException {
-            if (!pending.isEmpty() && bytesFor(pending.size() + 1L, pendingTokens + row.tokens().length) > maxShardBytes) {
+            int[] tokens = row.tokens();
+            if (rows > 0 && bytesFor(rows + 1L, offsets[rows] + tokens.length) > maxShardBytes) {
                 flush();
             }
-            pending.add(row);
-            pendingTokens += row.tokens().length;
+            if (inputIds.remaining() < 4 * tokens.length) {
+                int needed = Math.addExact(inputIds.position(), 4 * tokens.length);
+                ByteBuffer larger = ByteBuffer.allocate(Math.max(needed, (int) Math.min(Integer.MAX_VALUE - 8, 2L * inputIds.capacity())))
+                        .order(ByteOrder.LITTLE_ENDIAN);
+                inputIds = larger.put(inputIds.flip());
+            }
+            if (rows + 1 == labels.length) {
+                labels = Arrays.copyOf(labels, labels.length * 2);
+                offsets = Arrays.copyOf(offsets, labels.length + 1);
+            }
+            for (int id : tokens) {
+                inputIds.putInt(id);
+                maxTokenId = Math.max(maxTokenId, id);
+            }
+            offsets[rows + 1] = offsets[rows] + tokens.length;
+            labels[rows] = label2id.get(row.label());
+            rows++;
         }
 
         /** The shards written, in order; none for a split without rows. */
         List<Manifest.Shard> finish() throws IOException {
-            if (!pending.isEmpty()) {
+            if (rows > 0) {
                 flush();
             }
             return List.copyOf(shards);
         }
 
         private void flush() throws IOException {
-            shards.add(writeShard(dir, fileName(split, shards.size()), split, pending, label2id));
-            pending.clear();
-            pendingTokens = 0;
+            String name = fileName(split, shards.size());
+            Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+            tensors.put(INPUT_IDS, new Safetensors.Tensor("I32", new long[] {offsets[rows]}, inputIds.duplicate().flip()));
+            tensors.put(OFFSETS, Safetensors.Tensor.ofLongs(Arrays.copyOf(offsets, rows + 1), rows + 1));
+            tensors.put(LABELS, Safetensors.Tensor.ofInts(Arrays.copyOf(labels, rows), rows));
+            Path file = dir.resolve(name);
+            Safetensors.write(file, tensors, Map.of("split", split, "rows", Integer.toString(rows)));
+            shards.add(new Manifest.Shard(name, rows, Files.size(file), sha256(file), maxTokenId));
+            inputIds.clear();
+            rows = 0;
+            maxTokenId = 0;
         }
-    }
-
-    private static Manifest.Shard writeShard(Path dir, String name, String split, List<Example> rows,
-            Map<String, Integer> label2id) throws IOException {
-        long[] offsets = new long[rows.size() + 1];
-        int[] labels = new int[rows.size()];
-        for (int r = 0; r < rows.size(); r++) {
-            offsets[r + 1] = offsets[r] + rows.get(r).tokens().length;
-            labels[r] = label2id.get(rows.get(r).label());
-        }
-        int[] inputIds = new int[Math.toIntExact(offsets[rows.size()])];
-        int maxTokenId = 0;
-        for (int r = 0; r < rows.size(); r++) {
-            int[] tokens = rows.get(r).tokens();
-            System.arraycopy(tokens, 0, inputIds, (int) offsets[r], tokens.length);
-            for (int id : tokens) {
-                maxTokenId = Math.max(maxTokenId, id);
-            }
-        }
-        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
-        tensors.put(INPUT_IDS, Safetensors.Tensor.ofInts(inputIds, inputIds.length));
-        tensors.put(OFFSETS, Safetensors.Tensor.ofLongs(offsets, offsets.length));
-        tensors.put(LABELS, Safetensors.Tensor.ofInts(labels, labels.length));
-        Path file = dir.resolve(name);
-        Safetensors.write(file, tensors, Map.of("split", split, "rows", Integer.toString(rows.size())));
-        return new Manifest.Shard(name, rows.size(), Files.size(file), sha256(file), maxTokenId);
     }
 
     static String sha256(Path file) throws IOException {
