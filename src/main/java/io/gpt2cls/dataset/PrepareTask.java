@@ -112,8 +112,9 @@ public record PrepareTask(String input, int fileIndex, InputFile file, long from
         return ranges;
     }
 
-    /** Bytes scanned at a time for the end of the line a JSON Lines range ends in. */
-    private static final int LINE_END_SCAN = 64 * 1024;
+    /** Bytes first scanned for the end of the line a JSON Lines range ends in; each further scan reads twice as many, up to a MiB. */
+    private static final int LINE_END_SCAN = 4 * 1024;
+    private static final int LINE_END_SCAN_MAX = 1024 * 1024;
 
     /**
      * The byte ranges {@code [from, to)} of its file that this range task's reader reads, found through
@@ -142,8 +143,9 @@ public record PrepareTask(String input, int fileIndex, InputFile file, long from
         } else {
             long end = size;
             if (to != WHOLE) {
-                for (long scan = to - 1; scan < size && end == size; scan += LINE_END_SCAN) {
-                    byte[] chunk = bytes.read(file, scan, LINE_END_SCAN);
+                int length = LINE_END_SCAN;
+                for (long scan = to - 1; scan < size && end == size; scan += length, length = Math.min(2 * length, LINE_END_SCAN_MAX)) {
+                    byte[] chunk = bytes.read(file, scan, length);
                     for (int i = 0; i < chunk.length; i++) {
                         if (chunk[i] == '\n') {
                             end = scan + i + 1;
