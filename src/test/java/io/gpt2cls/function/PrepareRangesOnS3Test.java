@@ -55,6 +55,8 @@ class PrepareRangesOnS3Test {
     static PrepareService service;
     /** The ranged reads of the store since the last clear: [offset, length asked, bytes read]. */
     static final List<long[]> rangedReads = new ArrayList<>();
+    /** The files the store fetched whole since the last clear. */
+    static final List<Location> wholeFetches = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -90,7 +92,7 @@ class PrepareRangesOnS3Test {
         S3.stop();
     }
 
-    /** The store, with every byte its ranged reads hand out counted. */
+    /** The store, with every byte its ranged reads hand out counted, and every whole file it fetches. */
     static ArtifactStore countingRangedReads(ArtifactStore store) {
         return (ArtifactStore) Proxy.newProxyInstance(ArtifactStore.class.getClassLoader(), new Class<?>[] {ArtifactStore.class},
                 (proxy, method, args) -> {
@@ -99,6 +101,9 @@ class PrepareRangesOnS3Test {
                         result = method.invoke(store, args);
                     } catch (InvocationTargetException e) {
                         throw e.getCause();
+                    }
+                    if (method.getName().equals("fetchFile")) {
+                        wholeFetches.add((Location) args[0]);
                     }
                     if (!method.getName().equals("openRange")) {
                         return result;
@@ -152,12 +157,15 @@ class PrepareRangesOnS3Test {
         assertEquals(Boolean.TRUE, service.plan(retried).plannedBefore, "the Plan state retried answers the stored plan");
         for (PlannedTask item : items) {
             rangedReads.clear();
+            wholeFetches.clear();
             PrepareMapResponse answer = PrepareDistributedTest.map(service, request, "run-1", item);
             assertNull(answer.error);
             if (item.from == 0 && item.to == null) {
-                assertEquals(List.of(), rangedReads, "a whole file is fetched whole: " + item.file);
+                assertEquals(List.of(Location.parse(item.file)), wholeFetches, "a whole file is fetched whole");
+                assertEquals(List.of(), rangedReads);
                 continue;
             }
+            assertEquals(List.of(), wholeFetches, "a range task fetches no whole file: " + item.file + " from " + item.from);
             // the first range of a file also streams the whole file once, through the checksum the manifest records
             long checksummed = rangedReads.stream().filter(read -> read[0] == 0 && read[1] == item.fileBytes)
                     .mapToLong(read -> read[2]).sum();
