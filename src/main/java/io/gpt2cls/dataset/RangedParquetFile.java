@@ -39,8 +39,12 @@ final class RangedParquetFile implements org.apache.parquet.io.InputFile {
 
             @Override
             public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                byte[] next = bytes.read(file, position, 1);
+                if (next.length == 0) {
+                    return -1;
+                }
+                position++;
+                return next[0] & 0xff;
             }
 
             @Override
