@@ -245,9 +245,9 @@ start_s3 container; CONTAINER_S3_PORT=$S3_PORT
 
 for export in prepare classify; do
   function=${export^}Function
-  # The Distributed Map's payloads (prepare-map-*, prepare-reduce, prepare-distributed-execution) are other
+  # The distributed prepare's payloads (prepare-plan*, prepare-map-*, prepare-reduce, prepare-distributed-execution) are other
   # functions' or the state machine's input: DeploymentEventsTest and PrepareDistributedTest check them.
-  mapfile -t events < <(ls events/"$export"*.json | grep -v -e '/prepare-map-' -e '/prepare-reduce' -e '/prepare-distributed-')
+  mapfile -t events < <(ls events/"$export"*.json | grep -v -e '/prepare-plan' -e '/prepare-map-' -e '/prepare-reduce' -e '/prepare-distributed-')
   memory=$(function_setting "$function" MemorySize)
   tmp_size=$(resolve "$(resource_block "$function" | awk '/^      EphemeralStorage:/ {f=1; next} f && /Size:/ {sub(/^ *Size: */, ""); sub(/ *#.*/, ""); print; exit}')")
   mapfile -t environment < <(function_environment "$function")

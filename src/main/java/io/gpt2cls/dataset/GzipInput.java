@@ -29,8 +29,15 @@ final class GzipInput extends FilterInputStream {
     /** Whether {@code file} starts with gzip's magic bytes (1f 8b), whatever its name. */
     static boolean isGzip(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            return in.read() == 0x1f && in.read() == 0x8b;
+            return isGzip(in.readNBytes(MAGIC_BYTES));
         }
+    }
+
+    /** Gzip's magic bytes are a file's first {@value #MAGIC_BYTES}. */
+    static final int MAGIC_BYTES = 2;
+
+    static boolean isGzip(byte[] head) {
+        return head.length >= MAGIC_BYTES && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
     }
 
     static InputStream open(Path file, String location) throws IOException {

@@ -5,7 +5,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -237,11 +236,11 @@ final class ParquetRowReader implements RowReader {
         return record;
     }
 
-    /** The compressed bytes of each row group, to cut a large file into tasks of whole row groups. */
-    static long[] rowGroupBytes(Path file) throws IOException {
-        try (ParquetFileReader footer = ParquetFileReader.open(new LocalInputFile(file),
+    /** The file's row groups, from its footer read through {@code bytes}: the footer's bytes, not the whole file. */
+    static List<BlockMetaData> rowGroups(InputFile file, InputBytes bytes) throws IOException {
+        try (ParquetFileReader footer = ParquetFileReader.open(new RangedParquetFile(file, bytes),
                 ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
-            return footer.getFooter().getBlocks().stream().mapToLong(BlockMetaData::getCompressedSize).toArray();
+            return footer.getFooter().getBlocks();
         }
     }
 

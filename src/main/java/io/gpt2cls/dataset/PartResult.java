@@ -5,6 +5,7 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +57,15 @@ public final class PartResult {
 
     PartResult(PrepareTask task) {
         this.task = task;
+    }
+
+    /**
+     * Checksums the whole file from {@code bytes}, streamed (nothing kept): the checksum the manifest
+     * records of a file read in ranges, given by its first range's task when the reduce has no local
+     * copy of the file to checksum.
+     */
+    public void checksumFile(InputStream bytes) throws IOException {
+        sha256 = Shards.sha256(bytes);
     }
 
     public PrepareTask task() {

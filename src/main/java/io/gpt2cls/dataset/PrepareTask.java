@@ -1,11 +1,14 @@
 package io.gpt2cls.dataset;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 
 /**
  * One map task of {@code prepare}: a part of one input file that is read, validated and tokenized on
@@ -45,54 +48,119 @@ public record PrepareTask(String input, int fileIndex, InputFile file, long from
      * that size (byte ranges; runs of whole row groups). The last range of a file runs to its end.
      */
     public static List<PrepareTask> plan(PrepareSpec spec) throws IOException {
+        return plan(spec.trainFiles, spec.hasTestFiles() ? spec.testFiles : List.of(), spec.taskBytes, InputBytes.LOCAL);
+    }
+
+    /**
+     * As {@link #plan(PrepareSpec)}, reading of each file only what the cut needs through {@code bytes}:
+     * its size, its first bytes (gzip or not) and a Parquet file's footer (its row groups' sizes).
+     */
+    public static List<PrepareTask> plan(List<InputFile> trainFiles, List<InputFile> testFiles, long taskBytes, InputBytes bytes)
+            throws IOException {
         List<PrepareTask> tasks = new ArrayList<>();
-        plan(tasks, Manifest.TRAIN, spec.trainFiles, spec.taskBytes);
-        if (spec.hasTestFiles()) {
-            plan(tasks, Manifest.TEST, spec.testFiles, spec.taskBytes);
-        }
+        plan(tasks, Manifest.TRAIN, trainFiles, taskBytes, bytes);
+        plan(tasks, Manifest.TEST, testFiles, taskBytes, bytes);
         return tasks;
     }
 
-    private static void plan(List<PrepareTask> tasks, String input, List<InputFile> files, long taskBytes) throws IOException {
+    private static void plan(List<PrepareTask> tasks, String input, List<InputFile> files, long taskBytes, InputBytes bytes)
+            throws IOException {
         for (int i = 0; i < files.size(); i++) {
             InputFile file = files.get(i);
-            Path path = file.path();
-            long size = Files.isRegularFile(path) ? Files.size(path) : 0;
-            String name = file.name().toLowerCase(Locale.ROOT);
-            if (size > taskBytes && (name.endsWith(".jsonl") || name.endsWith(".json")) && !GzipInput.isGzip(path)) {
+            long size = bytes.size(file);
+            if (size > taskBytes && isJsonLines(file) && !GzipInput.isGzip(bytes.read(file, 0, GzipInput.MAGIC_BYTES))) {
                 for (long from = 0; from < size; from += taskBytes) {
                     tasks.add(new PrepareTask(input, i, file, from, from + taskBytes >= size ? WHOLE : from + taskBytes));
                 }
-            } else if (size > taskBytes && name.endsWith(".parquet")) {
-                tasks.addAll(rowGroupRanges(input, i, file, taskBytes));
+            } else if (size > taskBytes && isParquet(file)) {
+                tasks.addAll(rowGroupRanges(input, i, file, taskBytes, bytes));
             } else {
                 tasks.add(whole(input, i, file));
             }
         }
     }
 
+    private static boolean isJsonLines(InputFile file) {
+        String name = file.name().toLowerCase(Locale.ROOT);
+        return name.endsWith(".jsonl") || name.endsWith(".json");
+    }
+
+    private static boolean isParquet(InputFile file) {
+        return file.name().toLowerCase(Locale.ROOT).endsWith(".parquet");
+    }
+
     /** Runs of whole row groups of about {@code taskBytes} each; the whole file when it cannot be listed (its task reports why). */
-    private static List<PrepareTask> rowGroupRanges(String input, int fileIndex, InputFile file, long taskBytes) {
+    private static List<PrepareTask> rowGroupRanges(String input, int fileIndex, InputFile file, long taskBytes, InputBytes bytes) {
         long[] groups;
         try {
-            groups = ParquetRowReader.rowGroupBytes(file.path());
+            groups = ParquetRowReader.rowGroups(file, bytes).stream().mapToLong(BlockMetaData::getCompressedSize).toArray();
         } catch (IOException | RuntimeException e) {
             return List.of(whole(input, fileIndex, file));
         }
         List<PrepareTask> ranges = new ArrayList<>();
         int start = 0;
-        long bytes = 0;
+        long sum = 0;
         for (int g = 0; g < groups.length; g++) {
-            bytes += groups[g];
-            if (bytes >= taskBytes && g + 1 < groups.length) {
+            sum += groups[g];
+            if (sum >= taskBytes && g + 1 < groups.length) {
                 ranges.add(new PrepareTask(input, fileIndex, file, start, g + 1));
                 start = g + 1;
-                bytes = 0;
+                sum = 0;
             }
         }
         ranges.add(new PrepareTask(input, fileIndex, file, start, WHOLE));
         return ranges;
     }
+
+    /** Bytes first scanned for the end of the line a JSON Lines range ends in; each further scan reads twice as many, up to a MiB. */
+    private static final int LINE_END_SCAN = 4 * 1024;
+    private static final int LINE_END_SCAN_MAX = 1024 * 1024;
+
+    /**
+     * The byte ranges {@code [from, to)} of its file that this range task's reader reads, found through
+     * {@code bytes} (a scan for a line end, a Parquet footer), so a task can fetch only these: the
+     * file's first bytes (the format check); for JSON Lines, from the byte before the range (is the
+     * range's first byte a line start?) through the first line break at or after its last byte (the
+     * line it ends in; {@link LineRange}); for Parquet, the footer and the column chunks of its row
+     * groups ({@link ParquetRowReader}). A whole-file task reads all of its file.
+     */
+    public List<long[]> bytesRead(InputBytes bytes) throws IOException {
+        long size = bytes.size(file);
+        List<long[]> ranges = new ArrayList<>();
+        ranges.add(new long[] {0, Math.min(GzipInput.MAGIC_BYTES, size)});
+        if (isWhole()) {
+            ranges.add(new long[] {0, size});
+        } else if (isParquet(file)) {
+            byte[] tail = bytes.read(file, size - FOOTER_TAIL, FOOTER_TAIL); // the footer's length, then "PAR1"
+            long footer = ByteBuffer.wrap(tail, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
+            ranges.add(new long[] {size - FOOTER_TAIL - footer, size});
+            List<BlockMetaData> groups = ParquetRowReader.rowGroups(file, bytes);
+            for (BlockMetaData group : groups.subList((int) from, to == WHOLE ? groups.size() : (int) to)) {
+                for (ColumnChunkMetaData chunk : group.getColumns()) {
+                    ranges.add(new long[] {chunk.getStartingPos(), chunk.getStartingPos() + chunk.getTotalSize()});
+                }
+            }
+        } else {
+            long end = size;
+            if (to != WHOLE) {
+                int length = LINE_END_SCAN;
+                for (long scan = to - 1; scan < size && end == size; scan += length, length = Math.min(2 * length, LINE_END_SCAN_MAX)) {
+                    byte[] chunk = bytes.read(file, scan, length);
+                    for (int i = 0; i < chunk.length; i++) {
+                        if (chunk[i] == '\n') {
+                            end = scan + i + 1;
+                            break;
+                        }
+                    }
+                }
+            }
+            ranges.add(new long[] {Math.max(from - 1, 0), end});
+        }
+        return ranges;
+    }
+
+    /** A Parquet file ends with its footer's length (4 bytes, little-endian) and the magic "PAR1". */
+    private static final int FOOTER_TAIL = 8;
 
     @Override
     public String toString() {

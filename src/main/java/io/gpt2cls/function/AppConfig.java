@@ -38,7 +38,10 @@ public interface AppConfig {
         @WithDefault("1")
         int workers();
 
-        /** With more than one worker: plain JSON Lines and Parquet files larger than this are cut into tasks of about this size. */
+        /**
+         * With more than one worker, and in a distributed run's plan: plain JSON Lines and Parquet files
+         * larger than this are cut into tasks of about this size.
+         */
         @WithDefault("256M")
         MemorySize taskSize();
 

@@ -31,6 +31,12 @@ public class PrepareFunction {
         }
     }
 
+    /** The plan of a distributed prepare: its map tasks, stored once per run (the Distributed Map reads them). */
+    @Funq
+    public PreparePlanResponse preparePlan(PreparePlanRequest request) {
+        return FunctionResponse.answer("preparePlan", () -> service.plan(request), PreparePlanResponse::new);
+    }
+
     /** A map task of a distributed prepare (the Distributed Map's item processor; see infra/README). */
     @Funq
     public PrepareMapResponse prepareMap(PrepareMapRequest request) {

@@ -15,13 +15,13 @@ import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sfn.model.ExecutionAlreadyExistsException;
 
-import io.gpt2cls.dataset.InputFiles;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.TextTokenizer;
 
 /**
- * Starts distributed prepare runs on the state machine (infra/template.yaml, PrepareStateMachine): a
- * Distributed Map of {@code prepareMap} over the input's S3 listing, then {@code prepareReduce}.
+ * Starts distributed prepare runs on the state machine (infra/template.yaml, PrepareStateMachine):
+ * {@code preparePlan}, a Distributed Map of {@code prepareMap} over the plan's items (whole files and
+ * ranges of large ones), then {@code prepareReduce}.
  *
  * <p>A run is named after what it prepares (the request and each input file's ETag), so the same
  * upload announced twice starts one run: Step Functions answers a second StartExecution of a name
@@ -31,7 +31,7 @@ import io.gpt2cls.tokenizer.TextTokenizer;
 public class PrepareRuns {
 
     private static final Logger LOG = Logger.getLogger(PrepareRuns.class);
-    /** Where the Distributed Maps write what each map task answered (the bucket's prepare-runs/ prefix). */
+    /** Where the Distributed Map writes what each map task answered (the bucket's prepare-runs/ prefix). */
     static final String RESULTS = "prepare-runs";
 
     private final Optional<String> stateMachine;
@@ -56,32 +56,19 @@ public class PrepareRuns {
     }
 
     /**
-     * The execution input: the prepare request, the bucket and the prefixes the Distributed Maps list
-     * (a pattern's or a file's directory; each map task skips what is not the input's), where the
-     * maps write their result manifests, and how many map tasks run at once.
+     * The execution input: the prepare request, where (bucket, prefix) the Distributed Map writes its
+     * result manifests, and how many map tasks run at once.
      */
     static ObjectNode executionInput(PrepareRequest request, int mapConcurrency) {
         ObjectNode input = RequestParser.STRICT.createObjectNode();
         input.set("request", request.json());
-        Location train = listed(request.train);
-        input.put("bucket", train.bucket());
-        input.putObject("train").put("prefix", prefixOf(train, request.train));
-        if (request.test != null) {
-            input.putObject("test").put("prefix", prefixOf(listed(request.test), request.test));
-        }
+        // the bucket of the Map's ResultWriter; the plan step lists the inputs
+        Location output = Location.parse(request.output);
+        input.put("bucket", output.bucket());
         // not under prepared/: the Map's ResultWriter writes a manifest.json, which must not look like a dataset's
-        input.put("results_prefix", RESULTS + "/" + Location.parse(request.output).key());
+        input.put("results_prefix", RESULTS + "/" + output.key());
         input.put("max_concurrency", mapConcurrency);
         return input;
-    }
-
-    private static Location listed(String given) {
-        return Location.parse(InputFiles.isPattern(given) ? InputFiles.directoryOf(given) : given);
-    }
-
-    /** A directory's keys, or a single file's own key (listed alone, with whatever shares its name's start). */
-    private static String prefixOf(Location where, String given) {
-        return given.endsWith("/") || InputFiles.isPattern(given) ? where.keyPrefix() : where.key();
     }
 
     /** {@code prepare-} and 32 hex digits of SHA-256 over the request and its input files' versions (one line each). */

@@ -1,6 +1,7 @@
 package io.gpt2cls.function;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import org.jboss.logging.Logger;
 import io.gpt2cls.dataset.DatasetException;
 import io.gpt2cls.dataset.DatasetPreparer;
 import io.gpt2cls.dataset.InputFile;
+import io.gpt2cls.dataset.InputBytes;
 import io.gpt2cls.dataset.InputFiles;
 import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.dataset.PartResult;
@@ -46,6 +48,8 @@ public class PrepareService {
     /** Map tasks at once and the task size when prepare runs in this process ({@link AppConfig.Prepare}). */
     int workers = 1;
     long taskBytes = Long.MAX_VALUE;
+    /** The size of a distributed run's map tasks: its plan cuts larger JSON Lines and Parquet files into ranges. */
+    long planTaskBytes = 256L * 1024 * 1024;
     /** Where uploads above the threshold run; none when the code is used without CDI (tests, benchmarks). */
     PrepareRuns runs = new PrepareRuns(Optional.empty(), Long.MAX_VALUE, 1);
 
@@ -53,6 +57,7 @@ public class PrepareService {
     void configure(AppConfig config, PrepareRuns runs) {
         this.workers = config.prepare().workers();
         this.taskBytes = workers > 1 ? config.prepare().taskSize().asLongValue() : Long.MAX_VALUE;
+        this.planTaskBytes = config.prepare().taskSize().asLongValue();
         this.runs = runs;
     }
 
@@ -143,57 +148,190 @@ public class PrepareService {
         spec.dropLeakedTestRows = request.dropLeakedTestRows;
     }
 
-    // ---- distributed prepare: one map task per input file, then one reduce (infra: PrepareStateMachine) ----
+    // ---- distributed prepare: a plan of map tasks, one per file or range of one, then one reduce (infra: PrepareStateMachine) ----
 
-    /** Where a run's map results are kept until its reduce has published the dataset: below the output, not part of its set. */
+    /** Where a run's plan and map results are kept until its reduce has published the dataset: below the output, not part of its set. */
     static final String RUNS = "_prepare-runs";
+    /** The run's plan, a set of one file: the map tasks, as the Distributed Map reads them. */
+    static final String PLAN = "plan";
+    static final String PLAN_FILE = "plan.json";
     /** The reduce's answer, kept under the run: a second reduce of the run answers it instead of publishing again. */
     static final String REDUCED = "reduced";
     static final String REDUCED_ANSWER = "response.json";
     private static final java.util.regex.Pattern RUN_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,80}");
 
     /**
-     * One map task: reads, validates and tokenizes one file of the run's input and stores the result
-     * under the run, keyed by the input and the file's name (a second delivery replaces it whole). A
-     * listed object that is not one of the input's files (a settings file, a file of a sub-prefix) is
-     * skipped.
+     * The plan of a run: lists the run's inputs (train, then test) and cuts their files into map tasks
+     * by {@link PrepareTask#plan}'s rules, reading of each file only its size, first bytes and (Parquet)
+     * footer. Stored under the run through the store's commit protocol, once: a second plan of the run
+     * (a retried state) answers the stored plan, so the run keeps the tasks it started with even when
+     * the input changed meanwhile.
+     */
+    public PreparePlanResponse plan(PreparePlanRequest planRequest) {
+        StrictRequest.requireValid(planRequest);
+        PrepareRequest request = runRequest(planRequest.request, planRequest.run);
+        Location plan = runLocation(request, planRequest.run).resolve(PLAN);
+        try {
+            if (!store.exists(plan, PLAN_FILE)) {
+                try (ArtifactStore.Staging staging = store.stage(plan, PLAN_FILE, "plan of run " + planRequest.run)) {
+                    if (!store.exists(plan, PLAN_FILE)) { // another attempt may have stored it before this one took the lease
+                        List<PlannedTask> tasks = planTasks(request);
+                        RequestParser.STRICT.writeValue(staging.dir().resolve(PLAN_FILE).toFile(), tasks);
+                        staging.commit();
+                        LOG.infof("run %s: %d map tasks planned into %s", planRequest.run, tasks.size(), plan.resolve(PLAN_FILE));
+                        return planResponse(plan, tasks.size(), false);
+                    }
+                }
+            }
+            List<PlannedTask> stored = storedPlan(plan);
+            LOG.infof("run %s was planned before (%d map tasks); answering its stored plan", planRequest.run, stored.size());
+            return planResponse(plan, stored.size(), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    private List<PlannedTask> planTasks(PrepareRequest request) throws IOException {
+        StoreBytes bytes = new StoreBytes();
+        List<InputFile> train = listedFiles(request.train);
+        List<InputFile> test = request.test == null ? List.of() : listedFiles(request.test);
+        List<PlannedTask> tasks = new ArrayList<>();
+        for (PrepareTask task : PrepareTask.plan(train, test, planTaskBytes, bytes)) {
+            tasks.add(PlannedTask.of(task, bytes.info(task.file())));
+        }
+        return tasks;
+    }
+
+    private static PreparePlanResponse planResponse(Location plan, int tasks, boolean before) {
+        PreparePlanResponse response = new PreparePlanResponse();
+        Location file = plan.resolve(PLAN_FILE);
+        response.plan = file.toString();
+        if (!file.isLocal()) {
+            response.bucket = file.bucket();
+            response.key = file.key();
+        }
+        response.tasks = tasks;
+        response.plannedBefore = before ? true : null;
+        return response;
+    }
+
+    private List<PlannedTask> storedPlan(Location plan) throws IOException {
+        Path dir = store.fetchSet(plan, PLAN_FILE);
+        try {
+            return List.of(RequestParser.STRICT.readValue(dir.resolve(PLAN_FILE).toFile(), PlannedTask[].class));
+        } finally {
+            release(List.of(dir));
+        }
+    }
+
+    /** The store's files read by ranges for planning; each file's size and version from one look-up, kept for its plan item. */
+    private final class StoreBytes implements InputBytes {
+        private final java.util.Map<String, ArtifactStore.FileInfo> infos = new java.util.HashMap<>();
+
+        ArtifactStore.FileInfo info(InputFile file) throws IOException {
+            ArtifactStore.FileInfo info = infos.get(file.location());
+            if (info == null) {
+                info = store.fileInfo(Location.parse(file.location()));
+                infos.put(file.location(), info);
+            }
+            return info;
+        }
+
+        @Override
+        public long size(InputFile file) throws IOException {
+            return info(file).bytes();
+        }
+
+        @Override
+        public byte[] read(InputFile file, long offset, int length) throws IOException {
+            try (InputStream in = store.openRange(Location.parse(file.location()), info(file).version(), offset, length)) {
+                return in.readAllBytes();
+            }
+        }
+    }
+
+    /**
+     * One map task: reads, validates and tokenizes one item of the run's plan and stores the result
+     * under the run, keyed by the task (a second delivery replaces it whole). A whole-file task fetches
+     * the file; a range task fetches only the bytes its range needs ({@link PrepareTask#bytesRead}) of
+     * the planned version, into a sparse copy, and the first range of a file also streams the file once
+     * through a checksum (kept nowhere) for the manifest.
      */
     public PrepareMapResponse map(PrepareMapRequest mapRequest) {
         StrictRequest.requireValid(mapRequest);
         PrepareRequest request = runRequest(mapRequest.request, mapRequest.run);
-        StrictRequest.requireField(mapRequest.file, "file", "the location of the input file this task reads");
-        String given = inputOf(request, mapRequest.input);
-        Location file = Location.parse(mapRequest.file);
-        PrepareMapResponse response = new PrepareMapResponse();
-        response.file = file.toString();
-        Optional<String> notInput = notAnInputFile(given, file);
-        if (notInput.isPresent()) {
-            response.skipped = notInput.get();
-            return response;
-        }
+        PlannedTask planned = requirePlanned(request, mapRequest.task);
+        Location file = Location.parse(planned.file);
         PrepareSpec spec = new PrepareSpec();
         applySettings(request, spec);
-        PrepareTask task = null;
+        List<Path> fetched = new ArrayList<>();
+        RangedCopy copy = null;
         try {
             useTokenizer(request, spec, Location.parse(request.output));
-            task = PrepareTask.whole(mapRequest.input, 0, new InputFile(store.fetchFile(file), file.toString()));
+            PrepareTask task;
+            if (planned.task(null).isWhole()) {
+                fetched.add(store.fetchFile(file));
+                task = planned.task(fetched.get(0));
+            } else {
+                copy = new RangedCopy(store, file, planned.fileVersion, planned.fileBytes);
+                task = planned.task(copy.path());
+                for (long[] range : task.bytesRead(copy)) {
+                    copy.fetch(range[0], range[1]);
+                }
+            }
             PartResult part;
             try (TextTokenizer tokenizer = DatasetPreparer.loadTokenizer(spec)) {
                 part = DatasetPreparer.map(spec, task, tokenizer);
+            }
+            if (copy != null && task.from() == 0) {
+                try (InputStream whole = store.openRange(file, planned.fileVersion, 0, planned.fileBytes)) {
+                    part.checksumFile(whole);
+                }
             }
             Location stored = partLocation(request, mapRequest.run, task);
             try (ArtifactStore.Staging staging = store.stage(stored, PartResult.COMMIT)) {
                 part.write(staging.dir());
                 staging.commit();
             }
+            PrepareMapResponse response = new PrepareMapResponse();
+            response.file = file.toString();
+            response.from = planned.from;
+            response.to = planned.to;
             response.part = stored.toString();
             response.rowsRead = part.rowsRead();
             response.examples = (long) part.examples();
             response.rejected = (long) part.rejected();
+            response.fetchedBytes = copy != null ? copy.fetchedBytes() : planned.fileBytes;
             return response;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        } finally {
+            release(fetched);
+            if (copy != null) {
+                try {
+                    copy.close();
+                } catch (IOException e) {
+                    LOG.warnf("could not delete the ranged copy of %s: %s", file, e.getMessage());
+                }
+            }
         }
+    }
+
+    /** The plan item, checked field by field: an item is the plan's, so a gap is a plan written by another version. */
+    private static PlannedTask requirePlanned(PrepareRequest request, PlannedTask task) {
+        if (task == null) {
+            throw new InvalidRequestException("task", "field 'task' is required: the item of the run's plan this task reads");
+        }
+        inputOf(request, task.input);
+        StrictRequest.requireField(task.file, "task.file", "the location of the input file this task reads");
+        StrictRequest.requireField(task.fileVersion, "task.file_version", "the version of the file the run planned");
+        if (task.fileIndex == null || task.fileIndex < 0 || task.from == null || task.from < 0 || task.fileBytes == null
+                || task.fileBytes < 0 || (task.to != null && task.to <= task.from)) {
+            throw new InvalidRequestException("task", "field 'task' must hold file_index >= 0, from >= 0, to > from (or none:"
+                    + " to the end) and file_bytes >= 0, as the run's plan writes them; got file_index " + task.fileIndex
+                    + ", from " + task.from + ", to " + task.to + ", file_bytes " + task.fileBytes);
+        }
+        return task;
     }
 
     /**
@@ -222,23 +360,18 @@ public class PrepareService {
             Optional<Location> recipe = finetuneRecipe(request.train, fetched);
             PrepareSpec spec = new PrepareSpec();
             applySettings(request, spec);
+            // the tasks and files the run planned, not a new listing: the input may have changed since
+            List<PrepareTask> tasks = plannedTasks(run.resolve(PLAN), reduceRequest.run);
             spec.trainLocation = request.train;
-            spec.trainFiles = listedFiles(request.train);
+            spec.trainFiles = plannedFiles(tasks, Manifest.TRAIN);
             spec.testLocation = request.test;
-            spec.testFiles = request.test == null ? null : listedFiles(request.test);
+            spec.testFiles = request.test == null ? null : plannedFiles(tasks, Manifest.TEST);
             useTokenizer(request, spec, Location.parse(request.output));
-            List<PrepareTask> tasks = new ArrayList<>();
-            for (int i = 0; i < spec.trainFiles.size(); i++) {
-                tasks.add(PrepareTask.whole(Manifest.TRAIN, i, spec.trainFiles.get(i)));
-            }
-            for (int i = 0; spec.testFiles != null && i < spec.testFiles.size(); i++) {
-                tasks.add(PrepareTask.whole(Manifest.TEST, i, spec.testFiles.get(i)));
-            }
             // each task's result fetched when the reduce reads it (twice) and released right after: one at a time on disk
             PartResults parts = task -> {
                 Location stored = partLocation(request, reduceRequest.run, task);
                 if (!store.exists(stored, PartResult.COMMIT)) {
-                    throw new DatasetException("run " + reduceRequest.run + " has no map result for " + task.file().location()
+                    throw new DatasetException("run " + reduceRequest.run + " has no map result for " + task
                             + " (" + task.input() + " file " + (task.fileIndex() + 1) + " of its input); its map task has not"
                             + " run or failed: run the prepare again");
                 }
@@ -272,12 +405,28 @@ public class PrepareService {
             for (PrepareTask task : tasks) {
                 store.deleteSet(partLocation(request, reduceRequest.run, task), PartResult.COMMIT);
             }
+            store.deleteSet(run.resolve(PLAN), PLAN_FILE);
             return response;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         } finally {
             release(fetched);
         }
+    }
+
+    private List<PrepareTask> plannedTasks(Location plan, String run) throws IOException {
+        if (!store.exists(plan, PLAN_FILE)) {
+            throw new DatasetException("run " + run + " has no plan at " + plan.resolve(PLAN_FILE) + "; its plan step has not run"
+                    + " or failed: run the prepare again");
+        }
+        return storedPlan(plan).stream().map(planned -> planned.task(null)).toList();
+    }
+
+    /** The files of one input, in order, as the plan's tasks name them (no local copy: the reduce reads map results). */
+    private static List<InputFile> plannedFiles(List<PrepareTask> tasks, String input) {
+        java.util.SortedMap<Integer, InputFile> files = new java.util.TreeMap<>();
+        tasks.stream().filter(task -> task.input().equals(input)).forEach(task -> files.put(task.fileIndex(), task.file()));
+        return List.copyOf(files.values());
     }
 
     /** The run's prepare request, checked as prepare checks it, and a run name that is one location segment. */
@@ -303,30 +452,16 @@ public class PrepareService {
         if (Manifest.TEST.equals(input) && request.test != null) {
             return request.test;
         }
-        throw new InvalidRequestException("input", "field 'input' must be 'train'" + (request.test == null ? "" : " or 'test'")
+        throw new InvalidRequestException("task.input", "field 'task.input' must be 'train'" + (request.test == null ? "" : " or 'test'")
                 + ", got " + (input == null ? "none" : "'" + input + "'"));
     }
 
-    /** Why {@code file} is not one of the files the input {@code given} names, if it is not. */
-    private static Optional<String> notAnInputFile(String given, Location file) {
-        boolean pattern = InputFiles.isPattern(given);
-        Location where = Location.parse(pattern ? InputFiles.directoryOf(given) : given);
-        if (where.equals(file)) {
-            return Optional.empty(); // the input is this single file
-        }
-        if (!file.parent().equals(where)) {
-            return Optional.of(file + " is not directly in " + where + ", so it is not one of the input's files");
-        }
-        try {
-            InputFiles.select(given, List.of(file.name()));
-            return Optional.empty();
-        } catch (DatasetException e) {
-            return Optional.of(file + " is not one of the input's files: " + e.getMessage());
-        }
+    private static Location runLocation(PrepareRequest request, String run) {
+        return Location.parse(request.output).resolve(RUNS + "/" + run);
     }
 
-    private Location partLocation(PrepareRequest request, String run, PrepareTask task) {
-        return Location.parse(request.output).resolve(RUNS + "/" + run + "/" + task.key());
+    private static Location partLocation(PrepareRequest request, String run, PrepareTask task) {
+        return runLocation(request, run).resolve(task.key());
     }
 
     /** The request's tokenizer (GPT-2's when it names none), and the name the manifest records for it. */
@@ -338,7 +473,7 @@ public class PrepareService {
         return tokenizer == null ? null : spec.tokenizer.getParent();
     }
 
-    /** The input's files by location, not fetched: the reduce reads the map results, never the files. */
+    /** The input's files by location, not fetched: the plan reads their sizes and ranges, never whole files. */
     private List<InputFile> listedFiles(String given) throws IOException {
         return inputLocations(given).stream().map(file -> new InputFile(null, file.toString())).toList();
     }

@@ -1,6 +1,7 @@
 package io.gpt2cls.storage;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -100,6 +101,15 @@ public interface ArtifactStore {
         Path file = fetchFile(location);
         return new FileInfo(java.nio.file.Files.size(file), java.nio.file.Files.getLastModifiedTime(file).toString());
     }
+
+    /**
+     * Bytes {@code [offset, offset + length)} of the file at {@code location} (fewer at its end, none
+     * past it), read without fetching the rest, and only from version {@code version} (what
+     * {@link #fileInfo} answered): a file replaced since is refused with a {@link StorageException}, so
+     * the ranges of one planned file never mix two versions. S3: one GetObject with a {@code Range}
+     * header and {@code If-Match}. The caller closes the stream.
+     */
+    InputStream openRange(Location location, String version, long offset, long length) throws IOException;
 
     /** Whether a committed set exists at {@code location}. */
     boolean exists(Location location, String commitObject) throws IOException;

@@ -1,6 +1,7 @@
 package io.gpt2cls.storage;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -116,6 +117,28 @@ public final class LocalStore implements ArtifactStore {
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
         return ObjectCache.sha256(attributes.size() + "\0" + attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS) + "\0"
                 + attributes.fileKey()).substring(0, ObjectCache.VERSION_CHARS);
+    }
+
+    /** The size and {@link #fileVersion}: the version {@link #openRange} checks. */
+    @Override
+    public FileInfo fileInfo(Location location) throws IOException {
+        return new FileInfo(Files.size(fetchFile(location)), fileVersion(location));
+    }
+
+    @Override
+    public InputStream openRange(Location location, String version, long offset, long length) throws IOException {
+        InputStream range = S3Store.slice(fetchFile(location), offset, length);
+        try {
+            String now = fileVersion(location); // after opening: the open file is the version checked, whatever replaces it
+            if (!now.equals(version)) {
+                throw new StorageException("'" + location + "' was replaced after it was planned (version " + version + ", now "
+                        + now + "); prepare it again");
+            }
+            return range;
+        } catch (IOException | RuntimeException e) {
+            range.close();
+            throw e;
+        }
     }
 
     /** A hash of each file's name, size, modification time and inode: a publish renames new files in, so all change. */
@@ -372,5 +395,6 @@ public final class LocalStore implements ArtifactStore {
                     .toList();
         }
     }
+
 
 }

@@ -1,6 +1,7 @@
 package io.gpt2cls.storage;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
@@ -62,6 +63,11 @@ public final class RoutingStore implements ArtifactStore {
     @Override
     public FileInfo fileInfo(Location location) {
         return explained(location, "read", () -> route(location).fileInfo(location));
+    }
+
+    @Override
+    public InputStream openRange(Location location, String version, long offset, long length) {
+        return explained(location, "read", () -> route(location).openRange(location, version, offset, length));
     }
 
     @Override

@@ -428,6 +428,29 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         return List.copyOf(sets);
     }
 
+    /** A GetObject with a Range header and If-Match on the ETag; a range past the object's end is empty. */
+    @Override
+    public InputStream openRange(Location location, String version, long offset, long length) {
+        if (length <= 0) {
+            return InputStream.nullInputStream();
+        }
+        try {
+            return s3.getObject(b -> b.bucket(location.bucket()).key(location.key()).ifMatch(version)
+                    .range("bytes=" + offset + "-" + (offset + length - 1)));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 416) {
+                return InputStream.nullInputStream(); // the range starts past the object's end
+            }
+            if (e.statusCode() == 412) {
+                throw new StorageException("'" + location + "' was replaced after it was planned (ETag " + version
+                        + "); prepare it again", e);
+            }
+            throw errors.translate(Action.READ, location, e);
+        } catch (SdkException e) {
+            throw errors.translate(Action.READ, location, e);
+        }
+    }
+
     /** Downloads one object version into the cache (once per ETag), refusing any other version; pinned until released. */
     private Path download(Location object, String etag) throws IOException {
         if (etag == null) { // listed while it was being written (S3Proxy's file system backend)
@@ -989,7 +1012,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
     }
 
     /** {@code length} bytes of {@code file} from {@code offset}, streamed: a part is never held in memory. */
-    private static InputStream slice(Path file, long offset, long length) {
+    static InputStream slice(Path file, long offset, long length) {
         try {
             FileChannel channel = FileChannel.open(file, StandardOpenOption.READ).position(offset);
             return new FilterInputStream(Channels.newInputStream(channel)) {

@@ -28,19 +28,19 @@ import io.airlift.compress.zstd.ZstdCompressor;
  * Parquet files written by the test itself, the way pyarrow writes Hugging Face datasets (a string
  * text column, an integer label), with any codec, row group size and dictionary setting.
  */
-final class ParquetFixtures {
+public final class ParquetFixtures {
 
     /** One row: {@code null} leaves a column without a value. */
-    record Row(String text, Object label) {}
+    public record Row(String text, Object label) {}
 
     private ParquetFixtures() {}
 
-    static MessageType schema(String labelType) {
+    public static MessageType schema(String labelType) {
         return org.apache.parquet.schema.MessageTypeParser.parseMessageType(
                 "message row { optional binary text (STRING); optional " + labelType + " label; }");
     }
 
-    static Path write(Path file, MessageType schema, CompressionCodecName codec, int rowGroupBytes, List<Row> rows)
+    public static Path write(Path file, MessageType schema, CompressionCodecName codec, int rowGroupBytes, List<Row> rows)
             throws IOException {
         Files.deleteIfExists(file);
         SimpleGroupFactory groups = new SimpleGroupFactory(schema);

@@ -268,8 +268,8 @@ class DeploymentEventsTest {
             String name = key.substring(0, key.length() - 2);
             if (path.equals("$$.Execution.Name")) {
                 out.put(name, run);
-            } else if (path.equals("States.Format('s3://{}/{}', $.bucket, $$.Map.Item.Value.Key)")) {
-                out.put(name, "s3://" + input.get("bucket").asText() + "/" + item.get("Key").asText());
+            } else if (path.equals("$$.Map.Item.Value")) {
+                out.set(name, item);
             } else {
                 assertTrue(path.startsWith("$."), path);
                 out.set(name, input.at("/" + path.substring(2).replace('.', '/')));
@@ -280,36 +280,48 @@ class DeploymentEventsTest {
 
     @Test
     @SuppressWarnings("unchecked")
-    void aDistributedPrepareMapsEachListedFileThenReducesTheRun() throws IOException {
+    void aDistributedPreparePlansMapsEachItemOfThePlanThenReducesTheRun() throws IOException {
         JsonNode execution = event("prepare-distributed-execution.json");
         PrepareRequest request = RequestParser.parse(execution.get("request").toString(), PrepareRequest.class);
         assertEquals(execution, PrepareRuns.executionInput(request, execution.get("max_concurrency").asInt()),
                 "PrepareFunction starts the run with this input");
+        String run = event("prepare-map-item.json").get("run").asText();
 
-        JsonNode item = event("prepare-map-item.json");
-        String run = item.get("run").asText();
-        for (String mapState : List.of("MapTrain", "MapTest")) {
-            Map<String, Object> map = (Map<String, Object>) prepareStates().get(mapState);
-            String input = mapState.equals("MapTrain") ? "train" : "test";
-            assertEquals(Map.of("Bucket.$", "$.bucket", "Prefix.$", "$." + input + ".prefix"),
-                    ((Map<String, Object>) map.get("ItemReader")).get("Parameters"));
-            assertEquals(0, map.get("ToleratedFailurePercentage"), "a failed part fails the run");
-            assertEquals("$.max_concurrency", map.get("MaxConcurrencyPath"));
-            ObjectNode payload = fill((Map<String, Object>) map.get("ItemSelector"), execution, run, event("prepare-map-listing-item.json"));
-            if (input.equals("train")) {
-                assertEquals(item, payload, "a listed object becomes the map task's request");
-            }
-            assertEquals(input, payload.get("input").asText());
-        }
-        PrepareMapRequest mapRequest = RequestParser.parse(item.toString(), PrepareMapRequest.class);
-        assertEquals("s3://gpt2cls-data-123456789012/raw/reviews/train/part-00017.parquet", mapRequest.file);
+        Map<String, Object> plan = (Map<String, Object>) prepareStates().get("Plan");
+        ObjectNode planPayload = fill((Map<String, Object>) ((Map<String, Object>) plan.get("Parameters")).get("Payload"),
+                execution, run, null);
+        assertEquals(event("prepare-plan.json"), planPayload);
+        assertEquals(run, RequestParser.parse(planPayload.toString(), PreparePlanRequest.class).run);
+        PreparePlanResponse planned = JSON.readValue(Path.of("events", "prepare-plan-result.json").toFile(), PreparePlanResponse.class);
+        assertEquals("s3://" + planned.bucket + "/" + planned.key, planned.plan);
+        assertEquals(request.output + "/" + PrepareService.RUNS + "/" + run + "/" + PrepareService.PLAN + "/"
+                + PrepareService.PLAN_FILE, planned.plan, "the plan is stored under the run");
+
+        // the ItemReader reads the plan's bucket and key from the Plan state's answer
+        ObjectNode afterPlan = execution.deepCopy();
+        afterPlan.putObject("plan").set("answer", event("prepare-plan-result.json"));
+        Map<String, Object> map = (Map<String, Object>) prepareStates().get("MapTasks");
+        ObjectNode reader = fill((Map<String, Object>) ((Map<String, Object>) map.get("ItemReader")).get("Parameters"),
+                afterPlan, run, null);
+        assertEquals(planned.bucket, reader.get("Bucket").asText());
+        assertEquals(planned.key, reader.get("Key").asText());
+        assertEquals(0, map.get("ToleratedFailurePercentage"), "a failed task fails the run");
+        assertEquals("$.max_concurrency", map.get("MaxConcurrencyPath"));
+        ObjectNode payload = fill((Map<String, Object>) map.get("ItemSelector"), afterPlan, run, event("prepare-plan-item.json"));
+        assertEquals(event("prepare-map-item.json"), payload, "an item of the plan becomes the map task's request");
+
+        PrepareMapRequest mapRequest = RequestParser.parse(payload.toString(), PrepareMapRequest.class);
+        assertEquals("s3://gpt2cls-data-123456789012/raw/reviews/train/part-00017.jsonl", mapRequest.task.file);
+        assertEquals(268435456L, mapRequest.task.from);
         PrepareMapResponse answer = JSON.readValue(Path.of("events", "prepare-map-result.json").toFile(), PrepareMapResponse.class);
-        assertEquals(mapRequest.file, answer.file);
-        assertTrue(answer.part.startsWith(request.output + "/" + PrepareService.RUNS + "/" + run + "/train/"), answer.part);
+        assertEquals(mapRequest.task.file, answer.file);
+        assertEquals(mapRequest.task.to, answer.to);
+        assertEquals(request.output + "/" + PrepareService.RUNS + "/" + run + "/" + mapRequest.task.task(null).key(), answer.part);
+        assertTrue(answer.fetchedBytes < mapRequest.task.fileBytes, "a range task fetches its range, not the file");
 
         Map<String, Object> reduce = (Map<String, Object>) prepareStates().get("Reduce");
         ObjectNode reducePayload = fill((Map<String, Object>) ((Map<String, Object>) reduce.get("Parameters")).get("Payload"),
-                execution, run, null);
+                afterPlan, run, null);
         assertEquals(event("prepare-reduce.json"), reducePayload);
         assertEquals(run, RequestParser.parse(reducePayload.toString(), PrepareReduceRequest.class).run);
     }
@@ -321,7 +333,8 @@ class DeploymentEventsTest {
                 "classify-function-url.json", "classify-single.json", "classify.json", "finetune-job-failed-eventbridge.json",
                 "finetune-manifest-eventbridge.json",
                 "finetune.json", "prepare-eventbridge.json", "prepare.json", "prepare-distributed-execution.json",
-                "prepare-map-listing-item.json", "prepare-map-item.json", "prepare-map-result.json", "prepare-reduce.json",
+                "prepare-plan.json", "prepare-plan-result.json", "prepare-plan-item.json", "prepare-map-item.json",
+                "prepare-map-result.json", "prepare-reduce.json",
                 "finetune-from-hub.json", // FinetuneFromHubTest
                 "prepare-s3-put.json"); // PrepareTriggerEventsTest
         try (Stream<Path> files = Files.list(Path.of("events"))) {

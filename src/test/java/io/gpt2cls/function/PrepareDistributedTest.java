@@ -30,10 +30,11 @@ import io.gpt2cls.dataset.DatasetException;
 import io.gpt2cls.storage.LocalStore;
 
 /**
- * The functions of a distributed prepare, as the state machine calls them (events/prepare-map-item.json,
- * events/prepare-reduce.json): one {@code prepareMap} per listed object, then {@code prepareReduce},
- * publish what {@code prepare} publishes for the same request; a second delivery of a task or of the
- * reduce changes nothing.
+ * The functions of a distributed prepare, as the state machine calls them (events/prepare-plan.json,
+ * events/prepare-map-item.json, events/prepare-reduce.json): {@code preparePlan}, one {@code prepareMap}
+ * per item of the plan (whole files and ranges of them), then {@code prepareReduce}, publish what
+ * {@code prepare} publishes for the same request; a second delivery of a task or of the reduce changes
+ * nothing.
  */
 class PrepareDistributedTest {
 
@@ -69,27 +70,33 @@ class PrepareDistributedTest {
         return request;
     }
 
-    private PrepareMapResponse map(PrepareRequest request, String run, Path file) {
-        PrepareMapRequest item = new PrepareMapRequest();
-        item.request = request;
-        item.run = run;
-        item.input = "train";
-        item.file = file.toString();
-        return service.map(item);
+    /** The run's plan, as the Distributed Map reads it: the items of the JSON array the plan step stored. */
+    static List<PlannedTask> plan(PrepareService service, PrepareRequest request, String run) throws Exception {
+        PreparePlanRequest plan = new PreparePlanRequest();
+        plan.request = request;
+        plan.run = run;
+        PreparePlanResponse answer = service.plan(plan);
+        assertNull(answer.error);
+        List<PlannedTask> items = List.of(JSON.readValue(service.store.fetchFile(
+                io.gpt2cls.storage.Location.parse(answer.plan)).toFile(), PlannedTask[].class));
+        assertEquals(items.size(), answer.tasks);
+        return items;
     }
 
-    private PrepareResponse reduce(PrepareRequest request, String run) {
+    /** A map task as the Distributed Map's ItemSelector builds it: the request, the run and the plan's item. */
+    static PrepareMapResponse map(PrepareService service, PrepareRequest request, String run, PlannedTask item) {
+        PrepareMapRequest task = new PrepareMapRequest();
+        task.request = request;
+        task.run = run;
+        task.task = item;
+        return service.map(task);
+    }
+
+    static PrepareResponse reduce(PrepareService service, PrepareRequest request, String run) {
         PrepareReduceRequest reduce = new PrepareReduceRequest();
         reduce.request = request;
         reduce.run = run;
         return service.reduce(reduce);
-    }
-
-    /** Every object below the prefix, as the Distributed Map's S3 listing gives them. */
-    private List<Path> listing() throws Exception {
-        try (Stream<Path> files = Files.walk(raw)) {
-            return files.filter(Files::isRegularFile).sorted().toList();
-        }
     }
 
     private static Map<String, byte[]> files(Path dir) throws Exception {
@@ -103,28 +110,43 @@ class PrepareDistributedTest {
     }
 
     @Test
-    void mapTasksThenTheReducePublishWhatPrepareDoes() throws Exception {
+    void planThenMapTasksThenTheReducePublishWhatPrepareDoes() throws Exception {
         PrepareResponse oneProcess = service.prepare(request("one-process"));
 
         PrepareRequest request = request("distributed");
-        List<String> skipped = new ArrayList<>();
-        for (Path file : listing()) {
-            PrepareMapResponse answer = map(request, "run-1", file);
-            if (answer.skipped != null) {
-                skipped.add(file.getFileName().toString());
-            } else {
-                assertNotNull(answer.part);
-            }
+        service.planTaskBytes = 4000; // the plain JSON Lines files are cut into ranges, the gzip one stays whole
+        List<PlannedTask> items = plan(service, request, "run-1");
+        assertEquals(List.of("part-0.jsonl", "part-1.jsonl.gz", "part-2.jsonl"), items.stream()
+                .map(item -> item.file.substring(item.file.lastIndexOf('/') + 1)).distinct().toList(),
+                "the input's files only: not README.txt, not old/part-9.jsonl");
+        assertTrue(items.stream().filter(item -> item.file.endsWith("part-0.jsonl")).count() > 1, "part-0.jsonl in ranges");
+        for (PlannedTask item : items) {
+            assertNotNull(map(service, request, "run-1", item).part);
         }
-        map(request, "run-1", raw.resolve("part-1.jsonl.gz")); // delivered twice
-        assertEquals(List.of("README.txt", "part-9.jsonl"), skipped.stream().sorted().toList());
-        PrepareResponse distributed = reduce(request, "run-1");
+        map(service, request, "run-1", items.get(1)); // delivered twice
+        PrepareResponse distributed = reduce(service, request, "run-1");
 
         assertEquals(oneProcess.accepted, distributed.accepted);
         assertEquals(oneProcess.rejected, distributed.rejected);
         assertEquals(oneProcess.splits, distributed.splits);
-        Map<String, byte[]> expected = files(work.resolve("one-process"));
-        Map<String, byte[]> actual = files(work.resolve("distributed"));
+        assertSamePreparedSet(work.resolve("one-process"), work.resolve("distributed"));
+        Path runDir = work.resolve("distributed").resolve(PrepareService.RUNS).resolve("run-1");
+        try (Stream<Path> left = Files.walk(runDir)) {
+            assertEquals(List.of(PrepareService.REDUCED_ANSWER), left.filter(Files::isRegularFile)
+                    .map(p -> p.getFileName().toString()).toList(), "the plan and the map results are gone, the answer is kept");
+        }
+
+        byte[] manifest = Files.readAllBytes(work.resolve("distributed/manifest.json"));
+        PrepareResponse again = reduce(service, request, "run-1");
+        assertNotNull(again.reducedBefore, "a second reduce of the run answers the first");
+        assertNull(again.accepted);
+        assertArrayEquals(manifest, Files.readAllBytes(work.resolve("distributed/manifest.json")), "and publishes nothing");
+    }
+
+    /** The files of two prepared sets are the same; the manifests field by field, but for the creation time and the request's hash. */
+    static void assertSamePreparedSet(Path expectedDir, Path actualDir) throws Exception {
+        Map<String, byte[]> expected = files(expectedDir);
+        Map<String, byte[]> actual = files(actualDir);
         assertEquals(expected.keySet(), actual.keySet());
         for (String name : expected.keySet()) {
             if (name.equals("manifest.json")) {
@@ -141,47 +163,65 @@ class PrepareDistributedTest {
                 assertArrayEquals(expected.get(name), actual.get(name), name);
             }
         }
-        Path runDir = work.resolve("distributed").resolve(PrepareService.RUNS).resolve("run-1");
-        try (Stream<Path> left = Files.walk(runDir)) {
-            assertEquals(List.of(PrepareService.REDUCED_ANSWER), left.filter(Files::isRegularFile)
-                    .map(p -> p.getFileName().toString()).toList(), "the map results are gone, the answer is kept");
-        }
-
-        byte[] manifest = Files.readAllBytes(work.resolve("distributed/manifest.json"));
-        PrepareResponse again = reduce(request, "run-1");
-        assertNotNull(again.reducedBefore, "a second reduce of the run answers the first");
-        assertNull(again.accepted);
-        assertArrayEquals(manifest, Files.readAllBytes(work.resolve("distributed/manifest.json")), "and publishes nothing");
     }
 
     @Test
-    void aReduceWithoutEveryMapResultFailsNamingTheFile() throws Exception {
+    void aSecondPlanOfTheRunAnswersTheStoredPlanEvenWhenTheInputChanged() throws Exception {
         PrepareRequest request = request("distributed");
-        map(request, "run-2", raw.resolve("part-0.jsonl"));
-        map(request, "run-2", raw.resolve("part-2.jsonl"));
-        DatasetException error = assertThrows(DatasetException.class, () -> reduce(request, "run-2"));
-        assertEquals("run run-2 has no map result for " + raw + "/part-1.jsonl.gz (train file 2 of its input); its map task"
-                + " has not run or failed: run the prepare again", error.getMessage());
+        List<PlannedTask> first = plan(service, request, "run-4");
+        Files.writeString(raw.resolve("part-3.jsonl"), "{\"text\": \"late\", \"label\": \"spam\"}\n");
+        PreparePlanRequest again = new PreparePlanRequest();
+        again.request = request;
+        again.run = "run-4";
+        PreparePlanResponse answer = service.plan(again);
+        assertEquals(Boolean.TRUE, answer.plannedBefore);
+        assertEquals(JSON.writeValueAsString(first), JSON.writeValueAsString(plan(service, request, "run-4")),
+                "the run keeps the tasks it started with");
+        assertEquals(4, plan(service, request, "run-5").stream().map(item -> item.file).distinct().count(),
+                "a new run plans the new file");
+    }
+
+    @Test
+    void aReduceWithoutEveryMapResultFailsNamingTheTask() throws Exception {
+        PrepareRequest request = request("distributed");
+        service.planTaskBytes = 4000;
+        List<PlannedTask> items = plan(service, request, "run-2");
+        PlannedTask missing = items.stream().filter(item -> item.file.endsWith("part-0.jsonl") && item.from > 0).findFirst()
+                .orElseThrow();
+        for (PlannedTask item : items) {
+            if (item != missing) {
+                map(service, request, "run-2", item);
+            }
+        }
+        DatasetException error = assertThrows(DatasetException.class, () -> reduce(service, request, "run-2"));
+        assertEquals("run run-2 has no map result for " + raw + "/part-0.jsonl [" + missing.from + ", "
+                + (missing.to == null ? -1 : missing.to) + ") (train file 1 of its input); its map task has not run or failed:"
+                + " run the prepare again", error.getMessage());
         assertFalse(Files.exists(work.resolve("distributed/manifest.json")));
     }
 
     @Test
-    void aBadRunNameOrInputIsRefusedNamingTheField() {
-        PrepareRequest request = request("distributed");
-        InvalidRequestException run = assertThrows(InvalidRequestException.class,
-                () -> map(request, "../escape", raw.resolve("part-0.jsonl")));
-        assertEquals("run", run.field());
-        PrepareMapRequest item = new PrepareMapRequest();
-        item.request = request;
-        item.run = "run-3";
-        item.input = "test";
-        item.file = raw.resolve("part-0.jsonl").toString();
-        InvalidRequestException input = assertThrows(InvalidRequestException.class, () -> service.map(item));
-        assertEquals("field 'input' must be 'train', got 'test'", input.getMessage());
+    void aReduceWithoutAPlanFailsSayingSo() {
+        DatasetException error = assertThrows(DatasetException.class, () -> reduce(service, request("distributed"), "run-6"));
+        assertTrue(error.getMessage().startsWith("run run-6 has no plan at "), error.getMessage());
     }
 
     @Test
-    void theExecutionInputNamesTheBucketAndThePrefixesToList() {
+    void aBadRunNameOrTaskIsRefusedNamingTheField() throws Exception {
+        PrepareRequest request = request("distributed");
+        PlannedTask item = plan(service, request, "run-3").get(0);
+        InvalidRequestException run = assertThrows(InvalidRequestException.class, () -> map(service, request, "../escape", item));
+        assertEquals("run", run.field());
+        item.input = "test";
+        InvalidRequestException input = assertThrows(InvalidRequestException.class, () -> map(service, request, "run-3", item));
+        assertEquals("field 'task.input' must be 'train', got 'test'", input.getMessage());
+        item.input = "train";
+        item.from = -1L;
+        assertEquals("task", assertThrows(InvalidRequestException.class, () -> map(service, request, "run-3", item)).field());
+    }
+
+    @Test
+    void theExecutionInputNamesWhereTheMapWritesItsResultsAndHowManyTasksRunAtOnce() {
         PrepareRequest request = new PrepareRequest();
         request.train = "s3://data/raw/reviews/train-*.parquet";
         request.test = "s3://data/raw/reviews/test.jsonl";
@@ -189,9 +229,8 @@ class PrepareDistributedTest {
         ObjectNode input = PrepareRuns.executionInput(request, 100);
         assertEquals(100, input.path("max_concurrency").asInt());
         assertEquals("data", input.path("bucket").asText());
-        assertEquals("raw/reviews/", input.path("train").path("prefix").asText());
-        assertEquals("raw/reviews/test.jsonl", input.path("test").path("prefix").asText());
         assertEquals("prepare-runs/prepared/reviews", input.path("results_prefix").asText());
         assertEquals("s3://data/raw/reviews/train-*.parquet", input.path("request").path("train").asText());
+        assertFalse(input.has("train"), "the plan step lists the inputs, not the state machine");
     }
 }

@@ -95,7 +95,7 @@ class TemplateSpecTest {
         assertEquals(List.of("Resources.FinetuneJobQueue.Properties.ComputeEnvironmentOrder[0].ComputeEnvironment: Ref names"
                 + " 'FinetuneComputeEnv', which is no parameter, resource or pseudo parameter"),
                 errorsWith("ComputeEnvironment: !Ref FinetuneComputeEnvironment", "ComputeEnvironment: !Ref FinetuneComputeEnv"));
-        assertEquals(java.util.stream.Stream.of("PrepareFunction", "PrepareMapFunction", "PrepareReduceFunction")
+        assertEquals(java.util.stream.Stream.of("PrepareFunction", "PreparePlanFunction", "PrepareMapFunction", "PrepareReduceFunction")
                 .map(function -> "Resources." + function + ".Properties.Environment.Variables.GPT2CLS_STORE_ALLOWED_LOCATIONS"
                         + " ${Bucket}: Ref names 'Bucket', which is no parameter, resource or pseudo parameter").toList(),
                 errorsWith("\"s3://${BucketName}/raw,s3://${BucketName}/prepared\"", "\"s3://${Bucket}/raw,s3://${BucketName}/prepared\""));

@@ -56,13 +56,13 @@ class TemplateWiringTest {
     @Test
     void eachLambdaExportsItsOwnFunction() {
         Set<String> functions = AppSettings.functions();
-        assertEquals(Set.of("prepare", "prepareMap", "prepareReduce", "finetune", "classify"), functions);
+        assertEquals(Set.of("prepare", "preparePlan", "prepareMap", "prepareReduce", "finetune", "classify"), functions);
         Map<String, String> exports = new LinkedHashMap<>();
         for (String id : T.resourcesOfType("AWS::Serverless::Function")) {
             exports.put(id, (String) environment(id).get("QUARKUS_FUNQY_EXPORT"));
         }
-        assertEquals(Map.of("PrepareFunction", "prepare", "PrepareMapFunction", "prepareMap", "PrepareReduceFunction", "prepareReduce",
-                "ClassifyFunction", "classify"), exports);
+        assertEquals(Map.of("PrepareFunction", "prepare", "PreparePlanFunction", "preparePlan", "PrepareMapFunction", "prepareMap",
+                "PrepareReduceFunction", "prepareReduce", "ClassifyFunction", "classify"), exports);
         // the fine-tuning job runs the jar's finetune command (a batch container names its job)
         assertEquals("finetune", jobEnvironment().get("GPT2CLS_JOB"));
         assertTrue(AppSettings.commands().containsKey("finetune"));
@@ -275,12 +275,15 @@ class TemplateWiringTest {
         Set<String> reduce = new TreeSet<>(mapAndReduce);
         reduce.add("s3:GetObject prepared/*");
         assertEquals(reduce, s3Access(roles.get("PrepareReduceFunction")));
-        assertEquals(Set.of("s3:ListBucket raw/*", "s3:PutObject prepare-runs/*", "s3:GetObject prepare-runs/*",
-                "s3:ListMultipartUploadParts prepare-runs/*", "s3:AbortMultipartUpload prepare-runs/*"),
+        assertEquals(reduce, s3Access(roles.get("PreparePlanFunction")), "the plan reads ranges of uploads and stores the plan");
+        // the ItemReader reads what is under a run (its plan) and nothing else of the datasets; the ResultWriter writes under prepare-runs/
+        assertEquals(Set.of("s3:GetObject prepared/*/_prepare-runs/*", "s3:PutObject prepare-runs/*",
+                "s3:GetObject prepare-runs/*", "s3:ListMultipartUploadParts prepare-runs/*", "s3:AbortMultipartUpload prepare-runs/*"),
                 s3Access(roles.get("PrepareStateMachine")));
         assertEquals(Set.of(), s3Access(roles.get("FinetuneSubmitRole")));
         assertEquals(Set.of(), s3Access(roles.get("FinetuneInstanceRole")));
-        assertEquals(Set.of("PrepareFunction", "PrepareMapFunction", "PrepareReduceFunction", "PrepareStateMachine", "ClassifyFunction",
+        assertEquals(Set.of("PrepareFunction", "PreparePlanFunction", "PrepareMapFunction", "PrepareReduceFunction", "PrepareStateMachine",
+                "ClassifyFunction",
                 "BatchClassifyStateMachine", "FinetuneSubmitRole", "FinetuneJobRole", "FinetuneInstanceRole"), roles.keySet());
     }
 
@@ -319,8 +322,8 @@ class TemplateWiringTest {
 
     @Test
     @SuppressWarnings("unchecked")
-    void theDistributedPrepareRunsMapTasksAndTheReduceOnTheSameImageAndNothingElse() {
-        for (String function : List.of("PrepareMapFunction", "PrepareReduceFunction")) {
+    void theDistributedPrepareRunsThePlanMapTasksAndTheReduceOnTheSameImageAndNothingElse() {
+        for (String function : List.of("PreparePlanFunction", "PrepareMapFunction", "PrepareReduceFunction")) {
             Map<String, Object> properties = T.properties(function);
             assertEquals(T.properties("PrepareFunction").get("ImageUri"), properties.get("ImageUri"), function);
             assertEquals(T.resource("PrepareFunction").get("Metadata"), T.resource(function).get("Metadata"), function);
@@ -328,21 +331,21 @@ class TemplateWiringTest {
             assertEquals(environment("PrepareFunction").get("GPT2CLS_STORE_ALLOWED_LOCATIONS"),
                     environment(function).get("GPT2CLS_STORE_ALLOWED_LOCATIONS"));
         }
+        assertEquals("256M", environment("PreparePlanFunction").get("GPT2CLS_PREPARE_TASK_SIZE"),
+                "the plan cuts files into tasks of the parameter's size");
         List<Object> invoked = new ArrayList<>();
         for (Map<String, Object> statement : allowStatements().get("PrepareStateMachine")) {
             if (list(statement.get("Action")).contains("lambda:InvokeFunction")) {
                 invoked.addAll(list(statement.get("Resource")));
             }
         }
-        assertEquals(List.of("PrepareMapFunction.Arn", "PrepareReduceFunction.Arn"), invoked);
+        assertEquals(List.of("PreparePlanFunction.Arn", "PrepareMapFunction.Arn", "PrepareReduceFunction.Arn"), invoked);
         Map<String, Object> states = map(map(T.properties("PrepareStateMachine").get("Definition")).get("States"));
-        // the two Map states differ in the input they list and their inner states' names only
-        String train = T.json(states.get("MapTrain")).toString().replace("$.train.", "$.INPUT.").replace("\"train\"", "\"INPUT\"")
-                .replace("train_map", "INPUT_map");
-        String test = T.json(states.get("MapTest")).toString().replace("$.test.", "$.INPUT.").replace("\"test\"", "\"INPUT\"")
-                .replace("test_map", "INPUT_map").replace("TestMapTask", "MapTask").replace("CheckTestMapAnswer", "CheckMapAnswer")
-                .replace("\"Next\":\"Reduce\"", "\"Next\":\"HasTestInput\"");
-        assertEquals(train, test);
+        assertEquals(map(states.get("Reduce")).get("Retry"), map(states.get("Plan")).get("Retry"),
+                "the plan is retried by cause as the reduce is");
+        Map<String, Object> mapTasks = map(states.get("MapTasks"));
+        assertEquals(Map.of("Resource", "arn:aws:states:::s3:getObject", "ReaderConfig", Map.of("InputType", "JSON"),
+                "Parameters", Map.of("Bucket.$", "$.plan.answer.bucket", "Key.$", "$.plan.answer.key")), mapTasks.get("ItemReader"));
         assertEquals("1", String.valueOf(map(T.section("Parameters").get("PrepareMapConcurrency")).get("MinValue")));
         assertEquals(Map.of("Ref", "PrepareStateMachine"), T.properties("PrepareFunction") == null ? null
                 : map(map(T.properties("PrepareFunction").get("Environment")).get("Variables")).get("GPT2CLS_PREPARE_STATE_MACHINE"));
@@ -628,7 +631,7 @@ class TemplateWiringTest {
         }
         assertEquals(List.of("PrepareStateMachineLogGroup", "Arn"), map(map(map(list(map(T.properties("PrepareStateMachine").get("Logging"))
                 .get("Destinations")).get(0)).get("CloudWatchLogsLogGroup")).get("LogGroupArn")).get("Fn::GetAtt"));
-        assertEquals(7, T.resourcesOfType("AWS::Logs::LogGroup").size());
+        assertEquals(8, T.resourcesOfType("AWS::Logs::LogGroup").size());
     }
 
     @Test

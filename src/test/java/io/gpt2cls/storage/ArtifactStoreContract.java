@@ -56,6 +56,28 @@ public abstract class ArtifactStoreContract {
     }
 
     @Test
+    void aRangeReadGivesItsBytesOfThePlannedVersionOnly() throws IOException {
+        Location dir = newLocation("ranges");
+        writeRaw(dir, "big.jsonl", "0123456789abcdefghij");
+        Location file = dir.resolve("big.jsonl");
+        ArtifactStore.FileInfo info = store().fileInfo(file);
+        assertEquals(20, info.bytes());
+        try (java.io.InputStream in = store().openRange(file, info.version(), 5, 7)) {
+            assertEquals("56789ab", new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        try (java.io.InputStream in = store().openRange(file, info.version(), 15, 100)) {
+            assertEquals("fghij", new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), "fewer at the end");
+        }
+        try (java.io.InputStream in = store().openRange(file, info.version(), 20, 4)) {
+            assertEquals(0, in.readAllBytes().length, "none past it");
+        }
+        writeRaw(dir, "big.jsonl", "replaced meanwhile, longer");
+        StorageException replaced = assertThrows(StorageException.class,
+                () -> store().openRange(file, info.version(), 0, 4).close());
+        assertTrue(replaced.getMessage().contains("was replaced after it was planned"), replaced.getMessage());
+    }
+
+    @Test
     void aCommittedSetIsReadBackWhole() throws IOException {
         Location model = newLocation("model");
         assertFalse(store().exists(model, COMMIT));
