@@ -366,15 +366,6 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         NDArray forward(NDArray x) {
             return x.matMul(weight).add(bias); // (..., in) @ (in, out) -> (..., out)
         }
-
-        /** {@link #forward} adding the bias into the product's fresh output: inference only (autograd off). */
-        NDArray forwardNoGrad(NDArray x) {
-            return x.matMul(weight).addi(bias); // (..., in) @ (in, out) -> (..., out)
-        }
-
-        NDArray forward(NDArray x, boolean training) {
-            return training ? forward(x) : forwardNoGrad(x);
-        }
     }
 
     static final class CausalSelfAttention {
@@ -397,16 +388,16 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         }
 
         NDArray forward(NDArray x, NDArray bias, Constants c, boolean training) {
-            NDList qkv = c_attn.forward(x, training).split(3, 2); // 3 x (B, T, C)
+            NDList qkv = c_attn.forward(x).split(3, 2); // 3 x (B, T, C)
             NDArray y = attend(heads(qkv.get(0)), heads(qkv.get(1)), heads(qkv.get(2)), bias, c, training); // (B, T, C)
-            return dropout(c_proj.forward(y, training), resid_pdrop, training); // (B, T, C)
+            return dropout(c_proj.forward(y), resid_pdrop, training); // (B, T, C)
         }
 
         /** {@link #forward} for the one query per row that {@code gather} (B, 1, T) picks, keys and values from all T: (B, 1, C). */
         NDArray forwardAt(NDArray x, NDArray gather, NDArray queryBias, Constants c) {
-            NDList qkv = c_attn.forwardNoGrad(x).split(3, 2); // 3 x (B, T, C)
+            NDList qkv = c_attn.forward(x).split(3, 2); // 3 x (B, T, C)
             NDArray q = gather.matMul(qkv.get(0)); // (B, 1, C)
-            return c_proj.forwardNoGrad(attend(heads(q), heads(qkv.get(1)), heads(qkv.get(2)), queryBias, c, false)); // (B, 1, C)
+            return c_proj.forward(attend(heads(q), heads(qkv.get(1)), heads(qkv.get(2)), queryBias, c, false)); // (B, 1, C)
         }
 
         /** (B, T, C) -> (B, nh, T, hs) */
@@ -415,18 +406,13 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
             return x.reshape(shape.get(0), shape.get(1), n_head, n_embd / n_head).transpose(0, 2, 1, 3);
         }
 
-        /**
-         * Softmax attention of queries (B, nh, Tq, hs) over keys and values (B, nh, T, hs), heads merged: (B, Tq, C).
-         * Without a backward the scale and the bias go into arrays the forward has just made (q is a view of
-         * c_attn's fresh output), in place.
-         */
+        /** Softmax attention of queries (B, nh, Tq, hs) over keys and values (B, nh, T, hs), heads merged: (B, Tq, C). */
         private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, Constants c, boolean training) {
             if (c.attentionDivisor[layer] != null) {
-                // the scores' scaling on q: (B, nh, Tq, hs) is no larger than (B, nh, Tq, T)
-                q = training ? q.div(c.attentionDivisor[layer]) : q.divi(c.attentionDivisor[layer]);
+                q = q.div(c.attentionDivisor[layer]); // the scores' scaling on q: (B, nh, Tq, hs) is no larger than (B, nh, Tq, T)
             }
             NDArray att = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, Tq, T)
-            att = (training ? att.add(bias) : att.addi(bias)).softmax(-1); // (B, nh, Tq, T)
+            att = att.add(bias).softmax(-1); // (B, nh, Tq, T)
             att = dropout(att, attn_pdrop, training);
             NDArray y = att.matMul(v); // (B, nh, Tq, hs)
             return y.transpose(0, 2, 1, 3).reshape(y.getShape().get(0), y.getShape().get(2), n_embd); // (B, Tq, C)
@@ -453,9 +439,9 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         }
 
         NDArray forward(NDArray x, Constants c, boolean training) {
-            NDArray h = c_fc.forward(x, training); // (B, T, inner)
+            NDArray h = c_fc.forward(x); // (B, T, inner)
             h = training ? act(h, c, activation) : actInPlace(h, c, activation); // (B, T, inner)
-            return dropout(c_proj.forward(h, training), resid_pdrop, training); // (B, T, C)
+            return dropout(c_proj.forward(h), resid_pdrop, training); // (B, T, C)
         }
 
         /**
@@ -505,23 +491,15 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         }
 
         NDArray forward(NDArray x, NDArray bias, Constants c, boolean training) {
-            x = residual(x, attn.forward(ln_1.forward(x), bias, c, training), training); // pre-LN residual, (B, T, C)
-            return residual(x, mlp.forward(ln_2.forward(x), c, training), training); // (B, T, C)
+            x = x.add(attn.forward(ln_1.forward(x), bias, c, training)); // pre-LN residual, (B, T, C)
+            return x.add(mlp.forward(ln_2.forward(x), c, training)); // (B, T, C)
         }
 
         /** {@link #forward} at the one position per row that {@code gather} (B, 1, T) picks: (B, 1, C). */
         NDArray forwardAt(NDArray x, NDArray gather, NDArray queryBias, Constants c) {
             NDArray at = gather.matMul(x); // (B, 1, C)
-            at = at.addi(attn.forwardAt(ln_1.forward(x), gather, queryBias, c)); // (B, 1, C)
-            return at.addi(mlp.forward(ln_2.forward(at), c, false)); // (B, 1, C)
-        }
-
-        /**
-         * x + the sublayer's output. Without a backward the sum goes into x, which only this sum reads
-         * from here on (the block's input, or its attention sum), on x's manager as the new array would be.
-         */
-        private static NDArray residual(NDArray x, NDArray sublayer, boolean training) {
-            return training ? x.add(sublayer) : x.addi(sublayer);
+            at = at.add(attn.forwardAt(ln_1.forward(x), gather, queryBias, c)); // (B, 1, C)
+            return at.add(mlp.forward(ln_2.forward(at), c, false)); // (B, 1, C)
         }
     }
 
@@ -574,7 +552,7 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
             NDArray positions = ids.getManager().arange(0, (int) t, 1, DataType.INT64); // (T)
             NDArray tok = Embedding.embedding(ids, wte, SparseFormat.DENSE).singletonOrThrow(); // (B, T, C)
             NDArray pos = Embedding.embedding(positions, wpe, SparseFormat.DENSE).singletonOrThrow(); // (T, C)
-            return dropout(training ? tok.add(pos) : tok.addi(pos), embd_pdrop, training); // (B, T, C)
+            return dropout(tok.add(pos), embd_pdrop, training); // (B, T, C)
         }
     }
 

@@ -144,8 +144,8 @@ class Gpt2ParityTest {
     }
 
     /**
-     * The inference forwards add, scale and activate in place: into arrays the forward made itself, never into
-     * a weight. Two of each in a row give the same logits and leave every weight bit for bit as it was.
+     * Inference activates in place ({@code Mlp.actInPlace}): into arrays the forward made itself, never into a
+     * weight. Two forwards of each kind in a row give the same logits and leave every weight bit for bit as it was.
      */
     @Test
     void inferenceForwardsLeaveTheWeightsUntouched() {
