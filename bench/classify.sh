@@ -12,6 +12,7 @@
 #   SEQS=64 BATCHES= bench/classify.sh runs/bench-classify-2    # a repeat of the headline case only
 #   SEQS="64 128" BATCHES= REQUESTS=30 bench/classify.sh          # issue 18's rows 1-3 (p50 / FLOP limit, PyTorch / Java)
 #   BASELINE_JAR=/tmp/base/gpt2cls-runner.jar bench/classify.sh   # also that build, case by case, order alternating
+#   PYTHON_CASES=no BASELINE_JAR=... bench/classify.sh             # an A/B of two builds only (Python's cases take minutes here)
 #
 # With BASELINE_JAR every Java case runs twice, the two builds alternating which goes first, and the report
 # adds each case's p50 of this build over the baseline's (a code change's effect, measured in one run).
@@ -27,6 +28,7 @@ SEQS=${SEQS-16 64 128 512}   # set and empty: none
 BATCHES=${BATCHES-8 32}
 PYTHON=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch; a pyenv python3 may not have torch
 BASELINE_JAR=${BASELINE_JAR:-}
+PYTHON_CASES=${PYTHON_CASES:-yes}
 THREADS=$(nproc)
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
@@ -53,6 +55,7 @@ java_cases() { # batch seq requests clients warmup: this build, and the baseline
   fi
 }
 python_case() { # batch seq requests warmup
+  [ "$PYTHON_CASES" = no ] && return 0
   # Threads that sleep when idle, as NativeRuntime sets for libtorch in Java: on a shared host spinning
   # OpenMP threads take several times longer, which would compare the host's load rather than the code.
   OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS "$PYTHON" bench/torch_classify.py --batch "$1" --seq "$2" \

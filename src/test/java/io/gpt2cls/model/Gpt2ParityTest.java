@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -139,6 +141,24 @@ class Gpt2ParityTest {
                 assertArrayEquals(full, pooled, 1e-5f);
             }
         }
+    }
+
+    /**
+     * Inference activates in place ({@code Mlp.actInPlace}): into arrays the forward made itself, never into a
+     * weight. Two forwards of each kind in a row give the same logits and leave every weight bit for bit as it was.
+     */
+    @Test
+    void inferenceForwardsLeaveTheWeightsUntouched() {
+        Map<String, float[]> before = new LinkedHashMap<>();
+        model.namedParameters().forEach((name, weight) -> before.put(name, weight.toFloatArray()));
+        TokenBatch batch = fixtureBatch();
+        try (NDManager step = root.newSubManager()) {
+            float[] full = model.forward(batch, step, false).logits().toFloatArray();
+            float[] pooled = model.pooledLogits(batch, step).toFloatArray();
+            assertArrayEquals(full, model.forward(batch, step, false).logits().toFloatArray());
+            assertArrayEquals(pooled, model.pooledLogits(batch, step).toFloatArray());
+        }
+        model.namedParameters().forEach((name, weight) -> assertArrayEquals(before.get(name), weight.toFloatArray(), name));
     }
 
     /** Both forms of gelu_new (training's, and inference's in place) against its tanh formula. */
