@@ -26,10 +26,11 @@ REQUESTS=${REQUESTS:-50}
 THROUGHPUT_REQUESTS=${THROUGHPUT_REQUESTS:-4}
 SEQS=${SEQS-16 64 128 512}   # set and empty: none
 BATCHES=${BATCHES-8 32}
-PYTHON=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch; a pyenv python3 may not have torch
+PYTHON=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch and libopenblas0-pthread; a pyenv python3 may not have torch
 BASELINE_JAR=${BASELINE_JAR:-}
 PYTHON_CASES=${PYTHON_CASES:-yes}
 THREADS=$(nproc)
+[ "$PYTHON_CASES" = no ] || "$PYTHON" bench/torch_blas_check.py "$THREADS"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : > "$RESULTS"

@@ -3,7 +3,8 @@
 # TASK_MB) and on PARTS Parquet part files (a task each); per-task and reduce seconds for projecting a
 # run on Lambda (BENCHMARKS.md says how). Needs a built jar (./mvnw -q package -DskipTests).
 # Usage: bench/prepare-mapreduce.sh [work-dir]   (env: JSONL_MB=2048 PARTS=200 ROWS_PER_PART=20000 TASK_MB=64
-#        WORKERS="1 2 4" JAR=path). The issue's full size is the default; a shared machine may need less.
+#        WORKERS="1 2 4" JAR=path; IN_TURN=no: the prepare alone, without the tasks once more in turn and the
+#        reduce alone). The issue's full size is the default; on 2 vCPUs it takes hours (~15 min a 2 GB pass).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=$(realpath -m "${1:-runs/prepare-mapreduce}")

@@ -4,7 +4,8 @@
 # first, REPEATS times per shape, so each ratio is taken within one run on the same machine state.
 # Shapes: tiny 32 x 128 and GPT-2 small 8 x 128. Prints each measurement as JSON, then one line per
 # shape: the ratio of each repeat and the breakdown (forward, backward, optimizer) per update.
-# Needs a built jar (./mvnw -q package -DskipTests) and /usr/bin/python3 with torch (apt-get install -y python3-torch).
+# Needs a built jar (./mvnw -q package -DskipTests) and /usr/bin/python3 with torch (apt-get install -y python3-torch libopenblas0-pthread:
+# without OpenBLAS Debian's torch multiplies with the reference BLAS, ~30x slower; bench/torch_blas_check.py refuses that).
 # Usage: bench/train-vs-torch.sh [work-dir]   (env: REPEATS=3 THREADS=2 JAR=path PYTHON=/usr/bin/python3)
 #   PRESETS=tiny or PRESETS=gpt2-small: one of issue 18's two training rows only (both by default)
 #   BASELINE_JAR=path: that build's bench-train too, in every repeat, and the ratio of this build's tokens/s to it
@@ -18,7 +19,8 @@ THREADS=${THREADS:-2}
 PRESETS=${PRESETS:-tiny gpt2-small}
 BASELINE_JAR=${BASELINE_JAR:-}
 mkdir -p "$WORK"
-"$PYTHON" -c 'import torch' || { echo "no torch for $PYTHON: apt-get install -y python3-torch" >&2; exit 2; }
+"$PYTHON" -c 'import torch' || { echo "no torch for $PYTHON: apt-get install -y python3-torch libopenblas0-pthread" >&2; exit 2; }
+"$PYTHON" bench/torch_blas_check.py "$THREADS"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $THREADS threads each; $(date -u +%Y-%m-%dT%H:%MZ)" >&2
 
 # preset batch seq warmup updates

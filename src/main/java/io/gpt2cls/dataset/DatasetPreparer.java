@@ -51,9 +51,8 @@ import io.gpt2cls.tokenizer.TruncationSide;
  * {@link PrepareSpec#workers} threads; the function layer runs the tasks on as many Lambdas. Since
  * no decision depends on which task read a row, any cut into tasks gives the same set.
  *
- * <p>Files are streamed, and so are the map results: memory holds one task's rows at a time plus about
- * 16 bytes an accepted row and 32 a distinct text (see {@link #reduce}), never a file's text or all
- * rows' tokens.
+ * <p>Files are streamed, and so are the map results: memory holds one task's rows at a time plus a
+ * few dozen bytes an accepted row (see {@link #reduce}), never a file's text or all rows' tokens.
  */
 public final class DatasetPreparer {
 
@@ -223,7 +222,8 @@ public final class DatasetPreparer {
      * and, of each accepted row, only its text's number, label and lengths ({@link AcceptedRows}), from
      * which the label map, the split, duplicates and leakage are decided; the second reads the tokens
      * again and writes them to the shards. Memory grows by about 16 bytes a row and 32 a distinct text
-     * (plus a rejection's preview for each rejected row), never by a row's tokens.
+     * (up to twice that while the arrays grow; plus a rejection's preview for each rejected row), never
+     * by a row's tokens: 10 M rows reduce in a 2 GB heap (BENCHMARKS.md).
      */
     public PrepareSummary reduce(PrepareSpec spec, List<PrepareTask> tasks, PartResults results) throws IOException {
         spec.validate();

@@ -312,4 +312,28 @@ class MapReduceEqualsOneProcessTest {
         assertTrue(mostHeld[0] <= 1, "results still held when the next was read: " + mostHeld[0] + " of " + tasks.size());
         assertSameDataset(oneProcess(spec, "one-process"), spec.outputDir);
     }
+
+    /** A result whose rows differ between the reduce's two reads (replaced meanwhile by other rows) stops it; nothing is written. */
+    @Test
+    void aMapResultThatChangesBetweenTheReducesTwoReadsStopsIt() throws Exception {
+        Path file = Files.writeString(work.resolve("train.jsonl"), jsonLines(0, 400));
+        PrepareSpec spec = spec(List.of(file), null);
+        spec.taskBytes = 4 * 1024;
+        List<PrepareTask> tasks = PrepareTask.plan(spec);
+        Map<PrepareTask, Integer> reads = new java.util.HashMap<>();
+        PartResults changing = task -> {
+            try (TextTokenizer tokenizer = DatasetPreparer.loadTokenizer(spec)) {
+                PartResult part = DatasetPreparer.map(spec, task, tokenizer);
+                if (reads.merge(task, 1, Integer::sum) == 2 && task.equals(tasks.get(1))) {
+                    part.examples.remove(3);
+                }
+                return part;
+            }
+        };
+        spec.outputDir = work.resolve("out");
+        DatasetException error = assertThrows(DatasetException.class, () -> new DatasetPreparer().reduce(spec, tasks, changing));
+        assertTrue(error.getMessage().startsWith("a map result changed while the reduce read it ("), error.getMessage());
+        assertTrue(error.getMessage().endsWith("run the prepare again"), error.getMessage());
+        assertTrue(Files.notExists(spec.outputDir.resolve(Manifest.FILE)));
+    }
 }
