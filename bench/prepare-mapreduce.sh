@@ -6,12 +6,7 @@
 #        WORKERS="1 2 4" JAR=path; IN_TURN=no: the prepare alone, without the tasks once more in turn and the
 #        reduce alone). The issue's full size is the default; on 2 vCPUs it takes hours (~15 min a 2 GB pass).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-WORK=$(realpath -m "${1:-runs/prepare-mapreduce}")
-JAR=${JAR:-target/gpt2cls-runner.jar}
-mkdir -p "$WORK"
-[ -f "$WORK/tokenizer/tokenizer.json" ] || java -jar "$JAR" tokenizer gpt2 --out "$WORK/tokenizer" >&2
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%dT%H:%MZ)" >&2
+source "$(dirname "$0")/prepare-env.sh" "${1:-runs/prepare-mapreduce}"
 # shellcheck disable=SC2086
 java -Dorg.jboss.logging.provider=jdk -cp "$JAR" io.gpt2cls.dataset.MapReduceBenchmark "$WORK/tokenizer/tokenizer.json" \
   "$WORK" "${JSONL_MB:-2048}" "${PARTS:-200}" "${ROWS_PER_PART:-20000}" "${TASK_MB:-64}" ${WORKERS:-1 2 4} \

@@ -4,13 +4,8 @@
 # with its heap peak (io.gpt2cls.dataset.ReduceBenchmark). Tokenizing that many rows takes hours on
 # 2 vCPUs; the map's per-task rate is bench/prepare-mapreduce.sh's. Needs a built jar and ~10 GB of disk
 # per 10 M rows (results + shards). Usage: bench/prepare-reduce.sh [work-dir]
-#   (env: ROWS=10000000 TASKS=200 HEAP=1g JAR=path)
+#   (env: ROWS=10000000 TASKS=200 HEAP=2g JAR=path)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-WORK=$(realpath -m "${1:-runs/prepare-reduce}")
-JAR=${JAR:-target/gpt2cls-runner.jar}
-mkdir -p "$WORK"
-[ -f "$WORK/tokenizer/tokenizer.json" ] || java -jar "$JAR" tokenizer gpt2 --out "$WORK/tokenizer" >&2
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%dT%H:%MZ)" >&2
-java -Xmx"${HEAP:-1g}" -Dorg.jboss.logging.provider=jdk -cp "$JAR" io.gpt2cls.dataset.ReduceBenchmark "$WORK/tokenizer/tokenizer.json" \
+source "$(dirname "$0")/prepare-env.sh" "${1:-runs/prepare-reduce}"
+java -Xmx"${HEAP:-2g}" -Dorg.jboss.logging.provider=jdk -cp "$JAR" io.gpt2cls.dataset.ReduceBenchmark "$WORK/tokenizer/tokenizer.json" \
   "$WORK" "${ROWS:-10000000}" "${TASKS:-200}" 2> "$WORK/run.log" | tee -a "$WORK/results.jsonl"

@@ -2,9 +2,6 @@ package io.gpt2cls.dataset;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,16 +109,9 @@ public final class MapReduceBenchmark {
             }
         }
         spec.outputDir = work.resolve("out-" + name + "-" + workers + "-reduce");
-        DatasetPreparer.deleteTree(spec.outputDir);
-        System.gc();
-        List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
-                .filter(pool -> pool.getType() == MemoryType.HEAP).toList();
-        heap.forEach(MemoryPoolMXBean::resetPeakUsage);
-        long reduceStarted = System.nanoTime();
-        new DatasetPreparer().reduce(spec, planned, PartResults.in(results));
-        double reduceSeconds = (System.nanoTime() - reduceStarted) / 1e9;
-        // an upper bound of the reduce's heap: each pool's peak since the reset, garbage included
-        long reduceHeapPeak = heap.stream().mapToLong(pool -> pool.getPeakUsage().getUsed()).sum();
+        ReduceBenchmark.TimedReduce reduce = ReduceBenchmark.TimedReduce.of(spec, planned, results);
+        double reduceSeconds = reduce.seconds();
+        long reduceHeapPeak = reduce.heapPeakBytes();
         DatasetPreparer.deleteTree(results);
         System.out.println(String.format(Locale.ROOT, "{\"input\": \"%s\", \"workers\": %d, \"tasks\": %d, \"input_mb\": %.1f,"
                         + " \"rows\": %d, \"seconds\": %.2f, \"rows_per_s\": %.0f, \"mb_per_s\": %.2f,"

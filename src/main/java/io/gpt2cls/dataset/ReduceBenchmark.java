@@ -82,15 +82,10 @@ public final class ReduceBenchmark {
         double writeSeconds = (System.nanoTime() - written) / 1e9;
 
         spec.outputDir = work.resolve("out");
-        DatasetPreparer.deleteTree(spec.outputDir);
-        System.gc();
-        List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
-                .filter(pool -> pool.getType() == MemoryType.HEAP).toList();
-        heap.forEach(MemoryPoolMXBean::resetPeakUsage);
-        long started = System.nanoTime();
-        PrepareSummary summary = new DatasetPreparer().reduce(spec, tasks, PartResults.in(results));
-        double seconds = (System.nanoTime() - started) / 1e9;
-        long heapPeak = heap.stream().mapToLong(pool -> pool.getPeakUsage().getUsed()).sum();
+        TimedReduce reduce = TimedReduce.of(spec, tasks, results);
+        PrepareSummary summary = reduce.summary();
+        double seconds = reduce.seconds();
+        long heapPeak = reduce.heapPeakBytes();
         long shardBytes = summary.splits().values().stream().flatMap(split -> split.shards().stream())
                 .mapToLong(Manifest.Shard::bytes).sum();
         DatasetPreparer.deleteTree(results);
@@ -101,5 +96,22 @@ public final class ReduceBenchmark {
                 rows, taskCount, tokens, shardBytes / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0, writeSeconds,
                 seconds, rows / seconds, seconds * 1e6 / rows, heapPeak / 1048576.0, summary.split(Manifest.TRAIN).rows(),
                 summary.split(Manifest.TEST).rows(), summary.split(Manifest.TRAIN).duplicates()));
+    }
+
+    /** The reduce alone, timed, with the heap pools' peak during it (garbage included: an upper bound of what it holds). */
+    record TimedReduce(PrepareSummary summary, double seconds, long heapPeakBytes) {
+
+        /** Reduces the results {@code tasks} left in {@code results} into a cleared {@code spec.outputDir}. */
+        static TimedReduce of(PrepareSpec spec, List<PrepareTask> tasks, Path results) throws IOException {
+            DatasetPreparer.deleteTree(spec.outputDir);
+            System.gc();
+            List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+                    .filter(pool -> pool.getType() == MemoryType.HEAP).toList();
+            heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+            long started = System.nanoTime();
+            PrepareSummary summary = new DatasetPreparer().reduce(spec, tasks, PartResults.in(results));
+            return new TimedReduce(summary, (System.nanoTime() - started) / 1e9,
+                    heap.stream().mapToLong(pool -> pool.getPeakUsage().getUsed()).sum());
+        }
     }
 }

@@ -121,6 +121,13 @@ class MapReduceEqualsOneProcessTest {
         return spec;
     }
 
+    /** One JSON Lines file of {@code rows} rows, cut into ranges of 4 KB. */
+    private PrepareSpec rangedJsonLines(int rows) throws IOException {
+        PrepareSpec spec = spec(List.of(Files.writeString(work.resolve("train.jsonl"), jsonLines(0, rows))), null);
+        spec.taskBytes = 4 * 1024;
+        return spec;
+    }
+
     private Path oneProcess(PrepareSpec spec, String out) throws IOException {
         spec.outputDir = work.resolve(out);
         new DatasetPreparer(FIXED_CLOCK).prepare(spec);
@@ -256,9 +263,7 @@ class MapReduceEqualsOneProcessTest {
 
     @Test
     void aMissingOrIncompleteMapResultStopsTheReduceNamingTheFile() throws Exception {
-        Path file = Files.writeString(work.resolve("train.jsonl"), jsonLines(0, 400));
-        PrepareSpec spec = spec(List.of(file), null);
-        spec.taskBytes = 4 * 1024;
+        PrepareSpec spec = rangedJsonLines(400);
         List<PrepareTask> tasks = PrepareTask.plan(spec);
         Map<PrepareTask, PartResult> parts = new java.util.LinkedHashMap<>();
         try (TextTokenizer tokenizer = DatasetPreparer.loadTokenizer(spec)) {
@@ -284,10 +289,8 @@ class MapReduceEqualsOneProcessTest {
      */
     @Test
     void theReduceHoldsOneMapResultAtATime() throws Exception {
-        Path file = Files.writeString(work.resolve("train.jsonl"), jsonLines(0, 1200));
-        PrepareSpec spec = spec(List.of(file), null);
+        PrepareSpec spec = rangedJsonLines(1200);
         spec.testFraction = 0.2;
-        spec.taskBytes = 4 * 1024;
         List<PrepareTask> tasks = PrepareTask.plan(spec);
         assertTrue(tasks.size() >= 8, "ranges: " + tasks);
         Path stored = work.resolve("parts");
@@ -316,9 +319,7 @@ class MapReduceEqualsOneProcessTest {
     /** A result whose rows differ between the reduce's two reads (replaced meanwhile by other rows) stops it; nothing is written. */
     @Test
     void aMapResultThatChangesBetweenTheReducesTwoReadsStopsIt() throws Exception {
-        Path file = Files.writeString(work.resolve("train.jsonl"), jsonLines(0, 400));
-        PrepareSpec spec = spec(List.of(file), null);
-        spec.taskBytes = 4 * 1024;
+        PrepareSpec spec = rangedJsonLines(400);
         List<PrepareTask> tasks = PrepareTask.plan(spec);
         Map<PrepareTask, Integer> reads = new java.util.HashMap<>();
         PartResults changing = task -> {
