@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -86,7 +88,7 @@ public class PrepareService {
             if (tokenizerSet != null) {
                 fetched.add(tokenizerSet);
             }
-            inputs = PreparedFrom.of(store, request, trainFiles, testFiles, recipe, spec.tokenizer);
+            inputs = PreparedFrom.of(store::fileVersion, request, trainFiles, testFiles, recipe, spec.tokenizer);
         } catch (IOException e) {
             release(fetched);
             throw new UncheckedIOException(e.getMessage(), e);
@@ -360,8 +362,11 @@ public class PrepareService {
             Optional<Location> recipe = finetuneRecipe(request.train, fetched);
             PrepareSpec spec = new PrepareSpec();
             applySettings(request, spec);
-            // the tasks and files the run planned, not a new listing: the input may have changed since
-            List<PrepareTask> tasks = plannedTasks(run.resolve(PLAN), reduceRequest.run);
+            // the tasks, files and versions the run planned, not a new listing: the input may have changed since
+            List<PlannedTask> plan = requiredPlan(run.resolve(PLAN), reduceRequest.run);
+            List<PrepareTask> tasks = plan.stream().map(planned -> planned.task(null)).toList();
+            Map<String, String> plannedVersions = new HashMap<>();
+            plan.forEach(planned -> plannedVersions.put(planned.file, planned.fileVersion));
             spec.trainLocation = request.train;
             spec.trainFiles = plannedFiles(tasks, Manifest.TRAIN);
             spec.testLocation = request.test;
@@ -390,9 +395,11 @@ public class PrepareService {
                     fetched.add(store.fetchFile(recipe.get()));
                     Files.copy(fetched.get(fetched.size() - 1), staging.dir().resolve(FinetuneRecipe.FILE));
                 }
-                // what the dataset was made from, as the one-process prepare records it (a duplicate upload finds it)
-                PreparedFrom.of(store, request, inputLocations(request.train),
-                        request.test == null ? List.of() : inputLocations(request.test), recipe, spec.tokenizer)
+                // what the dataset was made from, as the one-process prepare records it (a duplicate upload finds it):
+                // the files and versions the run planned and read (the recipe, read now, as it is now)
+                PreparedFrom.of(file -> plannedVersions.containsKey(file.toString()) ? plannedVersions.get(file.toString())
+                                : store.fileVersion(file), request, locations(spec.trainFiles),
+                        spec.testFiles == null ? List.of() : locations(spec.testFiles), recipe, spec.tokenizer)
                         .recordIn(staging.dir().resolve(Manifest.FILE));
                 staging.commit();
                 response = PrepareResponse.of(output, summary);
@@ -414,12 +421,17 @@ public class PrepareService {
         }
     }
 
-    private List<PrepareTask> plannedTasks(Location plan, String run) throws IOException {
+    /** The run's stored plan; an error saying so when the plan step has not stored one. */
+    private List<PlannedTask> requiredPlan(Location plan, String run) throws IOException {
         if (!store.exists(plan, PLAN_FILE)) {
             throw new DatasetException("run " + run + " has no plan at " + plan.resolve(PLAN_FILE) + "; its plan step has not run"
                     + " or failed: run the prepare again");
         }
-        return storedPlan(plan).stream().map(planned -> planned.task(null)).toList();
+        return storedPlan(plan);
+    }
+
+    private static List<Location> locations(List<InputFile> files) {
+        return files.stream().map(file -> Location.parse(file.location())).toList();
     }
 
     /** The files of one input, in order, as the plan's tasks name them (no local copy: the reduce reads map results). */

@@ -34,17 +34,23 @@ record PreparedFrom(String version, Map<String, String> files) {
     static final String FIELD = "prepared_from";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    static PreparedFrom of(ArtifactStore store, PrepareRequest request, List<Location> train, List<Location> test,
+    /** A file's version: as the store reports it now ({@code store::fileVersion}), or as a run planned it. */
+    @FunctionalInterface
+    interface FileVersions {
+        String of(Location file) throws IOException;
+    }
+
+    static PreparedFrom of(FileVersions versions, PrepareRequest request, List<Location> train, List<Location> test,
                            Optional<Location> recipe, Path tokenizer) throws IOException {
         Map<String, String> files = new LinkedHashMap<>();
         for (Location file : train) {
-            files.put(file.toString(), store.fileVersion(file));
+            files.put(file.toString(), versions.of(file));
         }
         for (Location file : test) {
-            files.put(file.toString(), store.fileVersion(file));
+            files.put(file.toString(), versions.of(file));
         }
         if (recipe.isPresent()) {
-            files.put(recipe.get().toString(), store.fileVersion(recipe.get()));
+            files.put(recipe.get().toString(), versions.of(recipe.get()));
         }
         StringBuilder identity = new StringBuilder(RequestParser.STRICT.writeValueAsString(RequestParser.STRICT.valueToTree(request)));
         files.forEach((location, version) -> identity.append('\n').append(location).append('\0').append(version));

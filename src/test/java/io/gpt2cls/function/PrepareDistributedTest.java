@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -179,6 +180,28 @@ class PrepareDistributedTest {
                 "the run keeps the tasks it started with");
         assertEquals(4, plan(service, request, "run-5").stream().map(item -> item.file).distinct().count(),
                 "a new run plans the new file");
+    }
+
+    /**
+     * What the manifest says the dataset was made from is what the run planned and read: a file added
+     * (or replaced) after the plan is not in {@code prepared_from}, so its upload is not taken for done.
+     */
+    @Test
+    void theManifestRecordsThePlannedFilesAndVersionsNotALaterListing() throws Exception {
+        PrepareRequest request = request("distributed");
+        List<PlannedTask> items = plan(service, request, "run-6");
+        for (PlannedTask item : items) {
+            assertNotNull(map(service, request, "run-6", item).part);
+        }
+        Files.writeString(raw.resolve("part-3.jsonl"), "{\"text\": \"late\", \"label\": \"spam\"}\n");
+        assertNull(reduce(service, request, "run-6").error);
+
+        JsonNode files = JSON.readTree(work.resolve("distributed/manifest.json").toFile()).path("prepared_from").path("files");
+        Map<String, String> recorded = new TreeMap<>();
+        files.fields().forEachRemaining(entry -> recorded.put(entry.getKey(), entry.getValue().asText()));
+        Map<String, String> planned = new TreeMap<>();
+        items.forEach(item -> planned.put(item.file, item.fileVersion));
+        assertEquals(planned, recorded);
     }
 
     @Test
