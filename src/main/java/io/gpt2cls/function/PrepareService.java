@@ -228,7 +228,7 @@ public class PrepareService {
 
     /** The store's files read by ranges for planning; each file's size and version from one look-up, kept for its plan item. */
     private final class StoreBytes implements InputBytes {
-        private final java.util.Map<String, ArtifactStore.FileInfo> infos = new java.util.HashMap<>();
+        private final Map<String, ArtifactStore.FileInfo> infos = new HashMap<>();
 
         ArtifactStore.FileInfo info(InputFile file) throws IOException {
             ArtifactStore.FileInfo info = infos.get(file.location());

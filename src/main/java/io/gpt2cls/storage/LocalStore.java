@@ -131,8 +131,7 @@ public final class LocalStore implements ArtifactStore {
         try {
             String now = fileVersion(location); // after opening: the open file is the version checked, whatever replaces it
             if (!now.equals(version)) {
-                throw new StorageException("'" + location + "' was replaced after it was planned (version " + version + ", now "
-                        + now + "); prepare it again");
+                throw StorageException.replacedSincePlanned(location, version, now, null);
             }
             return range;
         } catch (IOException | RuntimeException e) {
@@ -395,6 +394,4 @@ public final class LocalStore implements ArtifactStore {
                     .toList();
         }
     }
-
-
 }

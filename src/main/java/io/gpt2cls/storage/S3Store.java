@@ -442,8 +442,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
                 return InputStream.nullInputStream(); // the range starts past the object's end
             }
             if (e.statusCode() == 412) {
-                throw new StorageException("'" + location + "' was replaced after it was planned (ETag " + version
-                        + "); prepare it again", e);
+                throw StorageException.replacedSincePlanned(location, version, null, e);
             }
             throw errors.translate(Action.READ, location, e);
         } catch (SdkException e) {
