@@ -75,14 +75,15 @@ public final class DatasetPreparer {
 
     /**
      * Map and reduce in this process: every task of {@link PrepareTask#plan}, on {@link PrepareSpec#workers}
-     * threads, each task's result written to disk (beside the output, removed when done) so that the
-     * reduce holds one task's rows at a time, as it does on the engine.
+     * threads, each task's result written to disk so that the reduce holds one task's rows at a time, as
+     * it does on the engine. The results live in a hidden directory inside the output, removed before
+     * this returns; a process killed meanwhile leaves them in the output's staging directory, which the
+     * store never commits and removes as a dead process's leftover.
      */
     public PrepareSummary prepare(PrepareSpec spec) throws IOException {
         spec.validate();
         List<PrepareTask> tasks = PrepareTask.plan(spec);
-        Path output = spec.outputDir.toAbsolutePath();
-        Path results = Files.createTempDirectory(Files.createDirectories(output.getParent()), "." + output.getFileName() + ".map-");
+        Path results = Files.createTempDirectory(Files.createDirectories(spec.outputDir), ".map-results-");
         try {
             try (TextTokenizer tokenizer = loadTokenizer(spec)) {
                 if (spec.workers == 1 || tasks.size() == 1) {
