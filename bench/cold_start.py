@@ -18,6 +18,9 @@ interleaved round by round so that a busy moment on a shared machine hits all of
                   request's bytes, class path lib/* and the jar as in the image
   handler-funqy   the same with Funqy's own io.quarkus.funqy.lambda.FunqyStreamHandler (the entry before
                   issue 18: no native preload, Quarkus started by the first invocation)
+  handler-runtime-flags
+                  the handler variant with the Java command line the Lambda runtime starts it with (serial GC,
+                  C1 only, the heap from the function's 2,048 MB), read from infra/lambda-base/bootstrap
 
 The breakdown comes from the service's "cold start:" log line (JVM start to first answer, JVM and Quarkus
 until the model load, engine, weights, tokenizer, first classification); wall is exec to exit, CPU is the
@@ -53,6 +56,14 @@ HANDLER = re.compile(r'^CMD \["([\w.$]+)::handleRequest"\]', re.M)
 def image_handler():
     """The handler class the Lambda image starts (its CMD)."""
     return HANDLER.search((ROOT / "src/main/docker/Dockerfile.lambda").read_text()).group(1)
+
+
+def lambda_runtime_flags(memory_mib=2048):
+    """The JVM flags of the Lambda Java runtime's command line (the stand-in base's bootstrap copies it),
+    the heap sized for classify's default memory; not its class path or the runtime client's JNI library."""
+    command = (ROOT / "infra/lambda-base/bootstrap").read_text().split("exec java", 1)[1].split("-classpath", 1)[0]
+    command = re.sub(r"\$\(\(memory_mib \* 1024 \* 85 / 100\)\)", str(memory_mib * 1024 * 85 // 100), command)
+    return [flag for flag in command.split() if flag != "\\" and "NativeClient" not in flag]
 
 
 def run(model, request, env_extra=(), jvm_flags=(), handler=None, harness=None):
@@ -104,6 +115,7 @@ def main():
     variants = {
         "handler": {"handler": image_handler()},
         "handler-funqy": {"handler": "io.quarkus.funqy.lambda.FunqyStreamHandler"},
+        "handler-runtime-flags": {"handler": image_handler(), "jvm": lambda_runtime_flags()},
         "unpacked": {},
         "not-unpacked": {"fresh_cache": True},
         "eager": {"env": {"GPT2CLS_CLASSIFY_LOAD_ON_START": "true"}},

@@ -113,6 +113,67 @@ class AdamWTest {
     }
 
     @Test
+    void aParameterOfManyPiecesIsUpdatedInEveryElementAndItsGradientCleared() {
+        NativeRuntime.init();
+        int rows = 3;
+        int columns = 20_001; // 60,003 elements: several of the host update's pieces, the last one partial
+        java.util.Random random = new java.util.Random(7);
+        double[] start = new double[rows * columns];
+        float[] startFloats = new float[start.length];
+        for (int i = 0; i < start.length; i++) {
+            startFloats[i] = (float) random.nextGaussian();
+            start[i] = startFloats[i];
+        }
+        double[][] grads = new double[2][start.length];
+        double[][] scaled = new double[2][start.length];
+        for (double[] g : grads) {
+            for (int i = 0; i < g.length; i++) {
+                g[i] = (float) (random.nextGaussian() * 0.1);
+            }
+        }
+        for (int t = 0; t < grads.length; t++) {
+            for (int i = 0; i < start.length; i++) {
+                scaled[t][i] = (float) grads[t][i] * 0.5f;
+            }
+        }
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray w = manager.create(startFloats, new ai.djl.ndarray.types.Shape(rows, columns));
+            w.setRequiresGradient(true);
+            Map<String, NDArray> params = Map.of("transformer.h.0.mlp.c_fc.weight", w);
+            TrainingArguments args = new TrainingArguments();
+            args.weight_decay = WD;
+            try (AdamW optimizer = new AdamW(params, manager, args)) {
+                for (double[] g : grads) {
+                    setGradient(manager, w, g);
+                    try (NDManager step = manager.newSubManager()) {
+                        optimizer.step(LR, 0.5, params, step);
+                    }
+                }
+            }
+            double[] expected = torchAdamW(start, scaled, LR, WD);
+            float[] actual = w.toFloatArray();
+            for (int i = 0; i < start.length; i++) {
+                assertEquals(expected[i], actual[i], 1e-6, "element " + i);
+            }
+            for (float g : w.getGradient().toFloatArray()) {
+                assertEquals(0f, g, "the gradient is cleared for the next accumulation");
+            }
+        }
+    }
+
+    @Test
+    void aParameterThatIsNotContiguousIsRefusedRatherThanUpdatedInACopy() {
+        NativeRuntime.init();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray transposed = manager.create(new float[] {1, 2, 3, 4, 5, 6}, new ai.djl.ndarray.types.Shape(2, 3)).transpose();
+            IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> new AdamW(Map.of("score.weight", transposed), manager, new TrainingArguments()).close());
+            assertTrue(refused.getMessage().contains("score.weight"), refused.getMessage());
+            assertEquals(1f, transposed.getFloat(0, 0), "the probe leaves the array as it was");
+        }
+    }
+
+    @Test
     void gradientNormIsTheL2NormOverEveryElementOfEveryParameter() {
         NativeRuntime.init();
         try (NDManager manager = NDManager.newBaseManager()) {
