@@ -204,6 +204,21 @@ class PrepareDistributedTest {
         assertEquals(planned, recorded);
     }
 
+    /** A whole-file task (a gzip file is never cut) reads the planned version too: a replaced file fails it. */
+    @Test
+    void aWholeFileTaskOfAFileReplacedSinceThePlanFailsNamingTheFile() throws Exception {
+        PrepareRequest request = request("distributed");
+        List<PlannedTask> items = plan(service, request, "run-7");
+        PlannedTask gzip = items.stream().filter(item -> item.file.endsWith("part-1.jsonl.gz")).findFirst().orElseThrow();
+        assertTrue(gzip.task(null).isWhole());
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(raw.resolve("part-1.jsonl.gz")))) {
+            out.write("{\"text\": \"a replacement\", \"label\": \"spam\"}\n".getBytes(StandardCharsets.UTF_8));
+        }
+        RuntimeException error = assertThrows(RuntimeException.class, () -> map(service, request, "run-7", gzip));
+        assertTrue(error.getMessage().contains(raw.resolve("part-1.jsonl.gz") + "' was replaced after it was planned"),
+                error.getMessage());
+    }
+
     @Test
     void aReduceWithoutEveryMapResultFailsNamingTheTask() throws Exception {
         PrepareRequest request = request("distributed");
