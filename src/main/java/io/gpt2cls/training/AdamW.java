@@ -139,7 +139,7 @@ public final class AdamW implements AutoCloseable {
             slot.step++;
             double biasCorrection1 = 1 - Math.pow(beta1, slot.step);
             double sqrtBiasCorrection2 = Math.sqrt(1 - Math.pow(beta2, slot.step));
-            float decay = slot.decay ? (float) weightDecay : 0f;
+            double decay = slot.decay ? weightDecay : 0;
             if (slot.paramFloats != null) {
                 onHost.add(new HostUpdate(slot.paramFloats, floats(grad), slot.meanFloats, slot.varianceFloats,
                         (float) (1 - lr * decay), (float) gradScale, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
@@ -148,7 +148,7 @@ public final class AdamW implements AutoCloseable {
                 float correctedLr = (float) (lr * sqrtBiasCorrection2 / biasCorrection1);
                 float correctedEps = (float) (epsilon * sqrtBiasCorrection2);
                 JniUtils.adamUpdate(slot.param, grad, (PtNDArray) slot.mean, (PtNDArray) slot.variance,
-                        (float) lr, correctedLr, decay, (float) gradScale,
+                        (float) lr, correctedLr, (float) decay, (float) gradScale,
                         -1f /* no per-element clamp */, (float) beta1, (float) beta2, correctedEps, true);
             }
         }
