@@ -125,9 +125,9 @@ public final class NativeRuntime {
         try {
             mklByFeatures = NativeLibrary.getInstance(MKL_BY_FEATURES_LIBRARY,
                     Map.of(Library.OPTION_OPEN_FLAGS, RTLD_NOW | RTLD_GLOBAL));
-        } catch (UnsatisfiedLinkError e) {
+        } catch (LinkageError | RuntimeException e) { // a speed-up only: never a reason not to start
             LOG.warnf("could not load %s: MKL keeps its vendor check (slower products on AMD CPUs): %s",
-                    MKL_BY_FEATURES_LIBRARY, e.getMessage());
+                    MKL_BY_FEATURES_LIBRARY, e);
         }
     }
 
