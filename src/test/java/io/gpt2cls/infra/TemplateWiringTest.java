@@ -282,9 +282,10 @@ class TemplateWiringTest {
                 s3Access(roles.get("PrepareStateMachine")));
         assertEquals(Set.of(), s3Access(roles.get("FinetuneSubmitRole")));
         assertEquals(Set.of(), s3Access(roles.get("FinetuneInstanceRole")));
+        assertEquals(Set.of(), s3Access(roles.get("FinetuneExecutionRole")));
         assertEquals(Set.of("PrepareFunction", "PreparePlanFunction", "PrepareMapFunction", "PrepareReduceFunction", "PrepareStateMachine",
-                "ClassifyFunction",
-                "BatchClassifyStateMachine", "FinetuneSubmitRole", "FinetuneJobRole", "FinetuneInstanceRole"), roles.keySet());
+                "ClassifyFunction", "BatchClassifyStateMachine", "FinetuneSubmitRole", "FinetuneJobRole", "FinetuneExecutionRole",
+                "FinetuneInstanceRole"), roles.keySet());
     }
 
     /** What Step Functions needs to deliver logs (AWS documents these with Resource "*"). */
@@ -420,6 +421,31 @@ class TemplateWiringTest {
         Map<String, Object> trust = map(list(map(T.properties("FinetuneJobRole").get("AssumeRolePolicyDocument")).get("Statement")).get(0));
         assertEquals(Map.of("Service", "ecs-tasks.amazonaws.com"), trust.get("Principal"));
         assertEquals(Map.of("StringEquals", Map.of("aws:SourceAccount", Map.of("Ref", "AWS::AccountId"))), trust.get("Condition"));
+    }
+
+    /**
+     * A Hub token reaches the job as HF_TOKEN (the name the application reads: {@code gpt2cls.hub.token})
+     * from the secret the stack is given, through an execution role that may read that secret and
+     * nothing else; without a secret, the job definition has neither.
+     */
+    @Test
+    void aHubTokenSecretReachesTheJobAsHfTokenThroughARoleThatReadsOnlyIt() throws java.io.IOException {
+        Map<String, Object> container = map(T.properties("FinetuneJobDefinition").get("ContainerProperties"));
+        List<Object> secrets = list(map(container.get("Secrets")).get("Fn::If"));
+        assertEquals("HasHfTokenSecret", secrets.get(0));
+        assertEquals(List.of(Map.of("Name", "HF_TOKEN", "ValueFrom", Map.of("Ref", "HfTokenSecretArn"))), secrets.get(1));
+        assertEquals(Map.of("Ref", "AWS::NoValue"), secrets.get(2));
+        assertEquals(List.of("HasHfTokenSecret", Map.of("Fn::GetAtt", List.of("FinetuneExecutionRole", "Arn")), Map.of("Ref", "AWS::NoValue")),
+                map(container.get("ExecutionRoleArn")).get("Fn::If"));
+        assertEquals("HasHfTokenSecret", map(T.section("Resources").get("FinetuneExecutionRole")).get("Condition"));
+        List<Object> policies = list(T.properties("FinetuneExecutionRole").get("Policies"));
+        assertEquals(1, policies.size());
+        assertEquals(List.of(Map.of("Sid", "ReadTheHubToken", "Effect", "Allow", "Action", "secretsmanager:GetSecretValue",
+                "Resource", Map.of("Ref", "HfTokenSecretArn"))), map(map(policies.get(0)).get("PolicyDocument")).get("Statement"));
+        Map<String, Object> trust = map(list(map(T.properties("FinetuneExecutionRole").get("AssumeRolePolicyDocument")).get("Statement")).get(0));
+        assertEquals(Map.of("StringEquals", Map.of("aws:SourceAccount", Map.of("Ref", "AWS::AccountId"))), trust.get("Condition"));
+        String properties = java.nio.file.Files.readString(java.nio.file.Path.of("src/main/resources/application.properties"));
+        assertTrue(properties.contains("gpt2cls.hub.token=${HF_TOKEN:"), "the application reads HF_TOKEN");
     }
 
     @Test
