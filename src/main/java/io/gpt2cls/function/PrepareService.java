@@ -267,7 +267,9 @@ public class PrepareService {
         Location file = Location.parse(planned.file);
         PrepareSpec spec = new PrepareSpec();
         applySettings(request, spec);
-        try (RangedCopy copy = new RangedCopy(store, file, planned.fileVersion, planned.fileBytes)) {
+        RangedCopy copy = null;
+        try {
+            copy = new RangedCopy(store, file, planned.fileVersion, planned.fileBytes);
             useTokenizer(request, spec, Location.parse(request.output));
             PrepareTask task = planned.task(copy.path());
             if (task.isWhole()) {
@@ -303,6 +305,14 @@ public class PrepareService {
             return response;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        } finally {
+            if (copy != null) {
+                try {
+                    copy.close();
+                } catch (IOException e) { // the result is stored: a temporary file left behind must not fail the task
+                    LOG.warnf("could not delete the local copy of %s: %s", file, e.getMessage());
+                }
+            }
         }
     }
 

@@ -438,6 +438,9 @@ class TemplateWiringTest {
         assertEquals(List.of("HasHfTokenSecret", Map.of("Fn::GetAtt", List.of("FinetuneExecutionRole", "Arn")), Map.of("Ref", "AWS::NoValue")),
                 map(container.get("ExecutionRoleArn")).get("Fn::If"));
         assertEquals("HasHfTokenSecret", map(T.section("Resources").get("FinetuneExecutionRole")).get("Condition"));
+        // as an execution role it may also pull the image and write logs (the ECS agent may use it for both)
+        assertEquals(List.of(Map.of("Fn::Sub", "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")),
+                T.properties("FinetuneExecutionRole").get("ManagedPolicyArns"));
         List<Object> policies = list(T.properties("FinetuneExecutionRole").get("Policies"));
         assertEquals(1, policies.size());
         assertEquals(List.of(Map.of("Sid", "ReadTheHubToken", "Effect", "Allow", "Action", "secretsmanager:GetSecretValue",
