@@ -254,11 +254,11 @@ public class PrepareService {
 
     /**
      * One map task: reads, validates and tokenizes one item of the run's plan and stores the result
-     * under the run, keyed by the task (a second delivery replaces it whole). Every task reads the
-     * planned version of its file, into a local copy: a whole-file task all of it, a range task only
-     * the bytes its range needs ({@link PrepareTask#bytesRead}; the copy is sparse), and the first
-     * range of a file also streams the file once through a checksum (kept nowhere) for the manifest.
-     * A file replaced since the plan fails the task, naming it.
+     * under the run, keyed by the task (a second delivery replaces it whole). A whole-file task fetches
+     * the planned version of the file; a range task fetches only the bytes its range needs
+     * ({@link PrepareTask#bytesRead}) of the planned version, into a sparse copy, and the first range of
+     * a file also streams the file once through a checksum (kept nowhere) for the manifest. A file
+     * replaced since the plan fails the task, naming it.
      */
     public PrepareMapResponse map(PrepareMapRequest mapRequest) {
         StrictRequest.requireValid(mapRequest);
@@ -267,14 +267,17 @@ public class PrepareService {
         Location file = Location.parse(planned.file);
         PrepareSpec spec = new PrepareSpec();
         applySettings(request, spec);
+        List<Path> fetched = new ArrayList<>();
         RangedCopy copy = null;
         try {
-            copy = new RangedCopy(store, file, planned.fileVersion, planned.fileBytes);
             useTokenizer(request, spec, Location.parse(request.output));
-            PrepareTask task = planned.task(copy.path());
-            if (task.isWhole()) {
-                copy.fetch(0, planned.fileBytes);
+            PrepareTask task;
+            if (planned.task(null).isWhole()) {
+                fetched.add(store.fetchFile(file, planned.fileVersion));
+                task = planned.task(fetched.get(0));
             } else {
+                copy = new RangedCopy(store, file, planned.fileVersion, planned.fileBytes);
+                task = planned.task(copy.path());
                 for (long[] range : task.bytesRead(copy)) {
                     copy.fetch(range[0], range[1]);
                 }
@@ -283,7 +286,7 @@ public class PrepareService {
             try (TextTokenizer tokenizer = DatasetPreparer.loadTokenizer(spec)) {
                 part = DatasetPreparer.map(spec, task, tokenizer);
             }
-            if (!task.isWhole() && task.from() == 0) {
+            if (copy != null && task.from() == 0) {
                 try (InputStream whole = store.openRange(file, planned.fileVersion, 0, planned.fileBytes)) {
                     part.checksumFile(whole);
                 }
@@ -301,16 +304,17 @@ public class PrepareService {
             response.rowsRead = part.rowsRead();
             response.examples = (long) part.examples();
             response.rejected = (long) part.rejected();
-            response.fetchedBytes = copy.fetchedBytes();
+            response.fetchedBytes = copy != null ? copy.fetchedBytes() : planned.fileBytes;
             return response;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         } finally {
+            release(fetched);
             if (copy != null) {
                 try {
                     copy.close();
-                } catch (IOException e) { // the result is stored: a temporary file left behind must not fail the task
-                    LOG.warnf("could not delete the local copy of %s: %s", file, e.getMessage());
+                } catch (IOException e) {
+                    LOG.warnf("could not delete the ranged copy of %s: %s", file, e.getMessage());
                 }
             }
         }
@@ -343,7 +347,7 @@ public class PrepareService {
         StrictRequest.requireValid(reduceRequest);
         PrepareRequest request = runRequest(reduceRequest.request, reduceRequest.run);
         Location output = Location.parse(request.output);
-        Location run = output.resolve(RUNS + "/" + reduceRequest.run);
+        Location run = runLocation(request, reduceRequest.run);
         Location reduced = run.resolve(REDUCED);
         List<Path> fetched = new ArrayList<>(); // the recipe, deleted when done as prepare's downloads are
         try {

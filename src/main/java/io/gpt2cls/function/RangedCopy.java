@@ -22,8 +22,8 @@ import io.gpt2cls.storage.StorageException;
  * file read a range task's bytes unchanged, while a 10 GB input costs each task only its range. Every
  * byte read through it ({@link #read}) is fetched first; what the readers read is
  * {@link io.gpt2cls.dataset.PrepareTask#bytesRead}, fetched before they start (a test reads a task
- * from a copy whose other bytes are garbage, and gets the same result). A whole-file task fetches
- * the one range that is the whole file. Ranges are read from the planned version only.
+ * from a copy whose other bytes are garbage, and gets the same result). Ranges are read from the
+ * planned version only.
  */
 final class RangedCopy implements InputBytes, AutoCloseable {
 
@@ -75,11 +75,7 @@ final class RangedCopy implements InputBytes, AutoCloseable {
             return new byte[0];
         }
         fetch(offset, end);
-        ByteBuffer bytes = ByteBuffer.allocate((int) (end - offset));
-        while (bytes.hasRemaining() && channel.read(bytes, offset + bytes.position()) > 0) {
-            // the copy has the file's full size: the buffer fills
-        }
-        return bytes.array();
+        return InputBytes.LOCAL.read(new InputFile(path, location.toString()), offset, length);
     }
 
     /** Fetches the bytes {@code [from, to)} of the file that the copy does not hold yet. */

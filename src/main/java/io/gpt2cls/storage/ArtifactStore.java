@@ -62,6 +62,13 @@ public interface ArtifactStore {
     Path fetchFile(Location location) throws IOException;
 
     /**
+     * {@link #fetchFile} of the file's version {@code version} ({@link #fileVersion}): a file replaced
+     * since that version was read is refused ({@link StorageException#replacedSincePlanned}), as
+     * {@link #openRange} refuses it.
+     */
+    Path fetchFile(Location location, String version) throws IOException;
+
+    /**
      * A local directory holding the committed set at {@code location} (downloaded into the cache,
      * keyed by each object's ETag, if remote). Throws {@link ArtifactNotFoundException} when the
      * commit object is absent: nothing was published there, or a publish is under way.
@@ -93,13 +100,12 @@ public interface ArtifactStore {
      */
     String fileVersion(Location location) throws IOException;
 
-    /** A file's size and version: what changes when it is replaced (S3: its ETag; local: its modification time). */
+    /** A file's size and version ({@link #fileVersion}: what changes when it is replaced, what {@link #openRange} checks). */
     record FileInfo(long bytes, String version) {}
 
     /** The size and version of one file, without downloading it. */
     default FileInfo fileInfo(Location location) throws IOException {
-        Path file = fetchFile(location);
-        return new FileInfo(java.nio.file.Files.size(file), java.nio.file.Files.getLastModifiedTime(file).toString());
+        return new FileInfo(java.nio.file.Files.size(fetchFile(location)), fileVersion(location));
     }
 
     /**

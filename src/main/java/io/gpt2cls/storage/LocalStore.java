@@ -81,6 +81,16 @@ public final class LocalStore implements ArtifactStore {
     }
 
     @Override
+    public Path fetchFile(Location location, String version) throws IOException {
+        Path file = fetchFile(location);
+        String now = fileVersion(location);
+        if (!now.equals(version)) {
+            throw StorageException.replacedSincePlanned(location, version, now, null);
+        }
+        return file;
+    }
+
+    @Override
     public Path fetchSet(Location location, String commitObject) throws IOException {
         Path dir = location.path();
         recoverLeftovers(dir.getParent());
@@ -117,12 +127,6 @@ public final class LocalStore implements ArtifactStore {
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
         return ObjectCache.sha256(attributes.size() + "\0" + attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS) + "\0"
                 + attributes.fileKey()).substring(0, ObjectCache.VERSION_CHARS);
-    }
-
-    /** The size and {@link #fileVersion}: the version {@link #openRange} checks. */
-    @Override
-    public FileInfo fileInfo(Location location) throws IOException {
-        return new FileInfo(Files.size(fetchFile(location)), fileVersion(location));
     }
 
     @Override

@@ -61,6 +61,11 @@ public final class RoutingStore implements ArtifactStore {
     }
 
     @Override
+    public Path fetchFile(Location location, String version) {
+        return explained(location, "read", () -> route(location).fetchFile(location, version));
+    }
+
+    @Override
     public FileInfo fileInfo(Location location) {
         return explained(location, "read", () -> route(location).fileInfo(location));
     }

@@ -281,6 +281,16 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         }
     }
 
+    /** One download with If-Match on {@code version} (the ETag), cached by it as every download is. */
+    @Override
+    public Path fetchFile(Location location, String version) throws IOException {
+        try {
+            return download(location, version);
+        } catch (ObjectChanged changed) {
+            throw StorageException.replacedSincePlanned(location, version, null, changed);
+        }
+    }
+
     @Override
     public Path fetchSet(Location location, String commitObject) throws IOException {
         long deadline = System.nanoTime() + leases.readerWait().toNanos();

@@ -78,6 +78,20 @@ public abstract class ArtifactStoreContract {
     }
 
     @Test
+    void aFileFetchedAtAVersionIsThatVersionOrRefused() throws IOException {
+        Location dir = newLocation("versioned");
+        writeRaw(dir, "whole.jsonl", "first version");
+        Location file = dir.resolve("whole.jsonl");
+        String version = store().fileVersion(file);
+        Path fetched = store().fetchFile(file, version);
+        assertEquals("first version", java.nio.file.Files.readString(fetched));
+        store().release(fetched);
+        writeRaw(dir, "whole.jsonl", "the second, longer version");
+        StorageException replaced = assertThrows(StorageException.class, () -> store().fetchFile(file, version));
+        assertTrue(replaced.getMessage().contains("was replaced after it was planned"), replaced.getMessage());
+    }
+
+    @Test
     void aCommittedSetIsReadBackWhole() throws IOException {
         Location model = newLocation("model");
         assertFalse(store().exists(model, COMMIT));
