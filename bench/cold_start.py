@@ -22,13 +22,17 @@ interleaved round by round so that a busy moment on a shared machine hits all of
                   the handler variant with the Java command line the Lambda runtime starts it with (serial GC,
                   C1 only, the heap from the function's 2,048 MB), read from infra/lambda-base/bootstrap
 
+With --baseline DIR (a directory holding another build's gpt2cls-runner.jar and lib/, e.g. a copy of an
+earlier commit's target/), each selected variant also runs from DIR as "<variant>-baseline", in the same
+rounds: a change's effect measured in one run.
+
 The breakdown comes from the service's "cold start:" log line (JVM start to first answer, JVM and Quarkus
 until the model load, engine, weights, tokenizer, first classification); wall is exec to exit, CPU is the
 process's user + system seconds (steadier than wall on a shared machine). Each variant's median first answer
 is also given as a ratio to the handler-funqy variant's, measured in the same rounds.
 
     ./mvnw -B -q package -DskipTests -Dquarkus.package.jar.appcds.enabled=true
-    python3 bench/cold_start.py [--rounds 5] [--out runs/cold-start] [--variants handler,handler-funqy]
+    python3 bench/cold_start.py [--rounds 5] [--out runs/cold-start] [--variants handler,handler-funqy] [--baseline DIR]
 """
 import argparse
 import json
@@ -66,7 +70,7 @@ def lambda_runtime_flags(memory_mib=2048):
     return [flag for flag in command.split() if flag != "\\" and "NativeClient" not in flag]
 
 
-def run(model, request, env_extra=(), jvm_flags=(), handler=None, harness=None):
+def run(model, request, env_extra=(), jvm_flags=(), handler=None, harness=None, target=TARGET):
     env = dict(os.environ, GPT2CLS_CLASSIFY_MODEL=str(model), **dict(env_extra))
     if handler:
         command = ["java", *jvm_flags, "-cp", f"{harness}:lib/*:{JAR}", "LambdaColdStart", handler, str(request)]
@@ -74,7 +78,7 @@ def run(model, request, env_extra=(), jvm_flags=(), handler=None, harness=None):
         command = ["java", *jvm_flags, "-jar", JAR, "classify", str(request)]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=TARGET, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=target, env=env, capture_output=True, text=True)
     wall = (time.perf_counter() - start) * 1e3
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0 or '"results"' not in done.stdout:
@@ -95,6 +99,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "runs" / "cold-start"))
     parser.add_argument("--variants", help="comma-separated subset of the variants (default: all)")
+    parser.add_argument("--baseline", help="a directory with another build's gpt2cls-runner.jar and lib/: each variant also runs from it")
     args = parser.parse_args()
     out = Path(args.out).resolve()  # java runs in target/, so every path it is given is absolute
     out.mkdir(parents=True, exist_ok=True)
@@ -125,6 +130,9 @@ def main():
         variants["appcds"] = {"jvm": ["-XX:SharedArchiveFile=app-cds.jsa"]}
     if wanted:
         variants = {name: v for name, v in variants.items() if name in wanted}
+    if args.baseline:
+        baseline = Path(args.baseline).resolve()
+        variants.update({f"{name}-baseline": dict(v, target=baseline) for name, v in list(variants.items())})
     results = {name: [] for name in variants}
     with open(out / "cold-start.jsonl", "w") as log:
         for round_ in range(args.rounds):
@@ -135,7 +143,8 @@ def main():
                     cache = tempfile.mkdtemp(prefix="djl-cache-")
                     env["DJL_CACHE_DIR"] = cache
                 try:
-                    result = run(model, request, env.items(), variant.get("jvm", []), variant.get("handler"), harness)
+                    result = run(model, request, env.items(), variant.get("jvm", []), variant.get("handler"), harness,
+                                 variant.get("target", TARGET))
                 finally:
                     if cache:
                         shutil.rmtree(cache, ignore_errors=True)

@@ -33,6 +33,7 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.gpt2cls.runtime.Directories;
 import io.gpt2cls.tokenizer.TextTokenizer;
 import io.gpt2cls.tokenizer.TokenizerFingerprint;
 import io.gpt2cls.tokenizer.TokenizerException;
@@ -96,7 +97,7 @@ public final class DatasetPreparer {
             }
             return reduce(spec, tasks, PartResults.in(results));
         } finally {
-            deleteTree(results);
+            Directories.deleteTree(results);
         }
     }
 
@@ -552,18 +553,6 @@ public final class DatasetPreparer {
                 summary.accepted(), splits.get(Manifest.TRAIN).rows(), splits.get(Manifest.TEST).rows(), summary.rejected(),
                 leakage.rows());
         return summary;
-    }
-
-    /** Removes a directory of map results (or an output) and everything below it, if it exists. */
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
     }
 
     private static void writeRejections(Path file, List<Rejection> rejections) throws IOException {

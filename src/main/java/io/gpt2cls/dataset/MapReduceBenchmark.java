@@ -22,6 +22,7 @@ import org.apache.parquet.io.LocalOutputFile;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
 
+import io.gpt2cls.runtime.Directories;
 import io.gpt2cls.tokenizer.TextTokenizer;
 
 /**
@@ -79,7 +80,7 @@ public final class MapReduceBenchmark {
         spec.workers = workers;
         spec.taskBytes = taskBytes;
         spec.outputDir = work.resolve("out-" + name + "-" + workers);
-        DatasetPreparer.deleteTree(spec.outputDir);
+        Directories.deleteTree(spec.outputDir);
         long inputBytes = 0;
         for (InputFile file : files) {
             inputBytes += Files.size(file.path());
@@ -88,18 +89,19 @@ public final class MapReduceBenchmark {
         long started = System.nanoTime();
         PrepareSummary summary = new DatasetPreparer().prepare(spec);
         double seconds = (System.nanoTime() - started) / 1e9;
+        String prepared = String.format(Locale.ROOT, "{\"input\": \"%s\", \"workers\": %d, \"tasks\": %d, \"input_mb\": %.1f,"
+                        + " \"rows\": %d, \"seconds\": %.2f, \"rows_per_s\": %.0f, \"mb_per_s\": %.2f",
+                name, workers, tasks, inputBytes / 1048576.0, summary.rowsRead(), seconds, summary.rowsRead() / seconds,
+                inputBytes / 1048576.0 / seconds);
         if ("no".equals(System.getenv("IN_TURN"))) { // the prepare alone: the 2 GB takes ~15 min a pass on 2 vCPUs
-            System.out.println(String.format(Locale.ROOT, "{\"input\": \"%s\", \"workers\": %d, \"tasks\": %d,"
-                            + " \"input_mb\": %.1f, \"rows\": %d, \"seconds\": %.2f, \"rows_per_s\": %.0f, \"mb_per_s\": %.2f}",
-                    name, workers, tasks, inputBytes / 1048576.0, summary.rowsRead(), seconds, summary.rowsRead() / seconds,
-                    inputBytes / 1048576.0 / seconds));
+            System.out.println(prepared + "}");
             return;
         }
 
         // the tasks once more, one at a time, their results on disk (as the engine's map tasks store them); then the reduce alone
         List<PrepareTask> planned = PrepareTask.plan(spec);
         Path results = work.resolve("parts-" + name);
-        DatasetPreparer.deleteTree(results);
+        Directories.deleteTree(results);
         double taskSeconds = 0;
         try (TextTokenizer loaded = DatasetPreparer.loadTokenizer(spec)) {
             for (PrepareTask task : planned) {
@@ -112,13 +114,10 @@ public final class MapReduceBenchmark {
         ReduceBenchmark.TimedReduce reduce = ReduceBenchmark.TimedReduce.of(spec, planned, results);
         double reduceSeconds = reduce.seconds();
         long reduceHeapPeak = reduce.heapPeakBytes();
-        DatasetPreparer.deleteTree(results);
-        System.out.println(String.format(Locale.ROOT, "{\"input\": \"%s\", \"workers\": %d, \"tasks\": %d, \"input_mb\": %.1f,"
-                        + " \"rows\": %d, \"seconds\": %.2f, \"rows_per_s\": %.0f, \"mb_per_s\": %.2f,"
-                        + " \"task_seconds_in_turn\": %.2f, \"mean_task_seconds\": %.3f, \"reduce_seconds\": %.2f,"
-                        + " \"reduce_heap_peak_mb\": %.0f}",
-                name, workers, tasks, inputBytes / 1048576.0, summary.rowsRead(), seconds, summary.rowsRead() / seconds,
-                inputBytes / 1048576.0 / seconds, taskSeconds, taskSeconds / tasks, reduceSeconds, reduceHeapPeak / 1048576.0));
+        Directories.deleteTree(results);
+        System.out.println(prepared + String.format(Locale.ROOT, ", \"task_seconds_in_turn\": %.2f, \"mean_task_seconds\": %.3f,"
+                + " \"reduce_seconds\": %.2f, \"reduce_heap_peak_mb\": %.0f}", taskSeconds, taskSeconds / tasks, reduceSeconds,
+                reduceHeapPeak / 1048576.0));
     }
 
     private static String review(Random random) {
@@ -141,7 +140,7 @@ public final class MapReduceBenchmark {
     }
 
     private static void writeParquetParts(Path dir, int parts, int rowsPerPart) throws IOException {
-        DatasetPreparer.deleteTree(dir);
+        Directories.deleteTree(dir);
         Files.createDirectories(dir);
         MessageType schema = MessageTypeParser.parseMessageType("message row { optional binary text (STRING); optional int64 label; }");
         SimpleGroupFactory groups = new SimpleGroupFactory(schema);

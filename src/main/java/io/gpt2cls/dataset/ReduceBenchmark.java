@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
+import io.gpt2cls.runtime.Directories;
+
 /**
  * The reduce of {@code prepare} at a size this machine cannot tokenize in a session (see
  * bench/prepare-reduce.sh): ROWS rows of synthetic map results (random token ids, review-like lengths,
@@ -44,7 +46,7 @@ public final class ReduceBenchmark {
         spec.trainLocation = "s3://bucket/reviews/";
 
         Path results = work.resolve("results");
-        DatasetPreparer.deleteTree(results);
+        Directories.deleteTree(results);
         List<PrepareTask> tasks = new ArrayList<>();
         long tokens = 0;
         long written = System.nanoTime();
@@ -88,8 +90,8 @@ public final class ReduceBenchmark {
         long heapPeak = reduce.heapPeakBytes();
         long shardBytes = summary.splits().values().stream().flatMap(split -> split.shards().stream())
                 .mapToLong(Manifest.Shard::bytes).sum();
-        DatasetPreparer.deleteTree(results);
-        DatasetPreparer.deleteTree(spec.outputDir);
+        Directories.deleteTree(results);
+        Directories.deleteTree(spec.outputDir);
         System.out.println(String.format(Locale.ROOT, "{\"rows\": %d, \"tasks\": %d, \"kept_tokens\": %d, \"shard_mb\": %.0f,"
                         + " \"max_heap_mb\": %.0f, \"results_written_s\": %.1f, \"reduce_seconds\": %.1f, \"reduce_rows_per_s\": %.0f,"
                         + " \"reduce_us_per_row\": %.2f, \"reduce_heap_peak_mb\": %.0f, \"train\": %d, \"test\": %d, \"duplicates\": %d}",
@@ -103,7 +105,7 @@ public final class ReduceBenchmark {
 
         /** Reduces the results {@code tasks} left in {@code results} into a cleared {@code spec.outputDir}. */
         static TimedReduce of(PrepareSpec spec, List<PrepareTask> tasks, Path results) throws IOException {
-            DatasetPreparer.deleteTree(spec.outputDir);
+            Directories.deleteTree(spec.outputDir);
             System.gc();
             List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
                     .filter(pool -> pool.getType() == MemoryType.HEAP).toList();

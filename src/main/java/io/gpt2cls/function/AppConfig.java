@@ -42,8 +42,10 @@ public interface AppConfig {
          * With more than one worker, and in a distributed run's plan: plain JSON Lines and Parquet files
          * larger than this are cut into tasks of about this size.
          */
-        @WithDefault("256M")
+        @WithDefault(TASK_SIZE)
         MemorySize taskSize();
+
+        String TASK_SIZE = "256M";
 
         /** The distributed prepare's state machine (ARN); unset: every upload is prepared in one process. */
         Optional<String> stateMachine();

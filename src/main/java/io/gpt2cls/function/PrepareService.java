@@ -33,6 +33,7 @@ import io.gpt2cls.storage.PublishConflictException;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
 import io.gpt2cls.tokenizer.TextTokenizer;
 import io.gpt2cls.tokenizer.TruncationSide;
+import io.quarkus.runtime.configuration.MemorySizeConverter;
 
 @ApplicationScoped
 public class PrepareService {
@@ -51,7 +52,7 @@ public class PrepareService {
     int workers = 1;
     long taskBytes = Long.MAX_VALUE;
     /** The size of a distributed run's map tasks: its plan cuts larger JSON Lines and Parquet files into ranges. */
-    long planTaskBytes = 256L * 1024 * 1024;
+    long planTaskBytes = new MemorySizeConverter().convert(AppConfig.Prepare.TASK_SIZE).asLongValue();
     /** Where uploads above the threshold run; none when the code is used without CDI (tests, benchmarks). */
     PrepareRuns runs = new PrepareRuns(Optional.empty(), Long.MAX_VALUE, 1);
 

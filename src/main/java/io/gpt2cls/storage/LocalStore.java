@@ -23,6 +23,8 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.gpt2cls.runtime.Directories;
+
 /**
  * The embedded default: locations are local directories, used in place (nothing is copied).
  *
@@ -228,7 +230,7 @@ public final class LocalStore implements ArtifactStore {
             // One rename makes the set disappear for readers; the files are deleted after.
             Path deleting = dir.resolveSibling(siblingName(dir, "deleting"));
             Files.move(dir, deleting, StandardCopyOption.ATOMIC_MOVE);
-            OwnedFiles.deleteTree(deleting);
+            Directories.deleteTree(deleting);
         }
     }
 
@@ -279,7 +281,7 @@ public final class LocalStore implements ArtifactStore {
         public void close() throws IOException {
             try {
                 if (!committed) {
-                    OwnedFiles.deleteTree(staging);
+                    Directories.deleteTree(staging);
                 }
             } finally {
                 lease.close();
@@ -323,7 +325,7 @@ public final class LocalStore implements ArtifactStore {
             steps.accept(Step.FILES_MOVED);
             Files.move(commit, destination.resolve(journal.commit()), StandardCopyOption.ATOMIC_MOVE);
         }
-        OwnedFiles.deleteTree(publishing);
+        Directories.deleteTree(publishing);
     }
 
     /** Finishes dead processes' publishes and deletes their staging and deleting directories in {@code dir}. */
@@ -363,7 +365,7 @@ public final class LocalStore implements ArtifactStore {
                             rollForward(entry, destination);
                         } else {
                             LOG.infof("removing %s, left by an earlier run that stopped", entry);
-                            OwnedFiles.deleteTree(entry);
+                            Directories.deleteTree(entry);
                         }
                     }
                 } else if (LEGACY_PREVIOUS.matcher(name).matches()) {
@@ -371,14 +373,14 @@ public final class LocalStore implements ArtifactStore {
                     previous.matches();
                     Path destination = dir.resolve(previous.group(1));
                     if (Files.exists(destination)) {
-                        OwnedFiles.deleteTree(entry);
+                        Directories.deleteTree(entry);
                     } else {
                         LOG.infof("restoring %s from %s, where an interrupted earlier run left it", destination, entry);
                         Files.move(entry, destination, StandardCopyOption.ATOMIC_MOVE);
                     }
                 } else if (LEGACY_LEFTOVER.matcher(name).matches()) {
                     LOG.infof("removing %s, left by an earlier run that stopped", entry);
-                    OwnedFiles.deleteTree(entry);
+                    Directories.deleteTree(entry);
                 }
             }
         } catch (IOException e) {

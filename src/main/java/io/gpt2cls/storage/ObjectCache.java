@@ -32,6 +32,8 @@ import java.util.stream.Stream;
 
 import org.jboss.logging.Logger;
 
+import io.gpt2cls.runtime.Directories;
+
 /**
  * The S3 store's local disk: downloaded objects, the sets made of them, and staged sets.
  *
@@ -150,13 +152,13 @@ final class ObjectCache {
                 link(files.get(name), building.resolve(name));
             }
             if (Files.isDirectory(dir)) { // incomplete: a file was removed (a /tmp cleaner); replace it
-                OwnedFiles.deleteTree(dir);
+                Directories.deleteTree(dir);
             }
             Files.move(building, dir, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException built) {
             // another process built the same set meanwhile
         } finally {
-            OwnedFiles.deleteTree(building);
+            Directories.deleteTree(building);
         }
         pin(dir);
         return dir;
@@ -337,7 +339,7 @@ final class ObjectCache {
                 }
             }
         }
-        OwnedFiles.deleteTree(dir);
+        Directories.deleteTree(dir);
         LOG.debugf("removed %s from the cache", dir);
     }
 
@@ -361,7 +363,7 @@ final class ObjectCache {
                         Matcher owner = STAGING.matcher(entry.getFileName().toString());
                         if (owner.matches() && !OwnedFiles.isAlive(Long.parseLong(owner.group(1)), Long.parseLong(owner.group(2)))) {
                             LOG.infof("removing %s, staged by an earlier run that stopped", entry);
-                            OwnedFiles.deleteTree(entry);
+                            Directories.deleteTree(entry);
                         }
                     }
                 }
@@ -376,7 +378,7 @@ final class ObjectCache {
                 }
                 for (Path leftover : leftovers) {
                     LOG.infof("removing %s, left unfinished by an earlier run that stopped", leftover);
-                    OwnedFiles.deleteTree(leftover);
+                    Directories.deleteTree(leftover);
                 }
             }
         } catch (IOException | UncheckedIOException e) {

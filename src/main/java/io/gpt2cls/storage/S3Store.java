@@ -40,6 +40,7 @@ import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
+import io.gpt2cls.runtime.Directories;
 import io.gpt2cls.storage.S3Errors.Action;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkSystemSetting;
@@ -658,7 +659,7 @@ public final class S3Store implements ArtifactStore, AutoCloseable {
         @Override
         public void close() throws IOException {
             try {
-                OwnedFiles.deleteTree(dir);
+                Directories.deleteTree(dir);
             } finally {
                 lease.close();
             }

@@ -31,6 +31,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.gpt2cls.dataset.ParquetFixtures.Row;
 import io.gpt2cls.function.TestModels;
+import io.gpt2cls.runtime.Directories;
 import io.gpt2cls.tokenizer.TextTokenizer;
 
 /**
@@ -146,7 +147,7 @@ class MapReduceEqualsOneProcessTest {
         try (TextTokenizer tokenizer = DatasetPreparer.loadTokenizer(spec)) {
             for (PrepareTask task : tasks) {
                 Path dir = work.resolve(out + "-parts").resolve(task.key().replace('/', '_'));
-                deleteTree(dir);
+                Directories.deleteTree(dir);
                 Files.createDirectories(dir);
                 DatasetPreparer.map(spec, task, tokenizer).write(dir);
                 stored.put(task.key(), dir);
@@ -157,17 +158,6 @@ class MapReduceEqualsOneProcessTest {
         spec.outputDir = work.resolve(out);
         new DatasetPreparer(FIXED_CLOCK).reduce(spec, planned, task -> PartResult.read(stored.get(task.key()), task));
         return spec.outputDir;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (var files = Files.list(dir)) {
-                for (Path file : (Iterable<Path>) files::iterator) {
-                    Files.delete(file);
-                }
-            }
-            Files.delete(dir);
-        }
     }
 
     private static void assertSameDataset(Path expected, Path actual) throws Exception {

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import io.gpt2cls.runtime.Directories;
+
 /**
  * Starts an {@link S3ProxyServer} for a test class:
  * {@code @RegisterExtension static final S3ProxyExtension S3 = S3ProxyExtension.shared();}
@@ -61,7 +63,7 @@ public final class S3ProxyExtension implements BeforeAllCallback {
         @Override
         public void close() throws Exception {
             server.close();
-            OwnedFiles.deleteTree(workDir);
+            Directories.deleteTree(workDir);
         }
     }
 }

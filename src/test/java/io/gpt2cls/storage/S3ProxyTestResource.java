@@ -10,6 +10,8 @@ import java.util.Map;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
+import io.gpt2cls.runtime.Directories;
+
 /**
  * S3Proxy for {@code @QuarkusTest}s: {@code @QuarkusTestResource(S3ProxyTestResource.class)} (or
  * {@code @WithTestResource}). Starts a server with the bucket {@value #BUCKET} (or the
@@ -64,7 +66,7 @@ public class S3ProxyTestResource implements QuarkusTestResourceLifecycleManager 
                 server.close();
             }
             if (workDir != null) {
-                OwnedFiles.deleteTree(workDir);
+                Directories.deleteTree(workDir);
             }
         } catch (Exception e) {
             throw new IllegalStateException("could not stop S3Proxy: " + e.getMessage(), e);
