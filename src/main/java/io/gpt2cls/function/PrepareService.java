@@ -3,10 +3,11 @@ package io.gpt2cls.function;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,6 +52,11 @@ public class PrepareService {
     /** Map tasks at once and the task size when prepare runs in this process ({@link AppConfig.Prepare}). */
     int workers = 1;
     long taskBytes = Long.MAX_VALUE;
+    /**
+     * How long a plan waits for another attempt of the same run that is planning (two attempts at once: a
+     * retry while the first still runs), then answers that attempt's plan; within the plan function's 900 s.
+     */
+    Duration planWait = Duration.ofMinutes(5);
     /** The size of a distributed run's map tasks: its plan cuts larger JSON Lines and Parquet files into ranges. */
     long planTaskBytes = new MemorySizeConverter().convert(AppConfig.Prepare.TASK_SIZE).asLongValue();
     /** Where uploads above the threshold run; none when the code is used without CDI (tests, benchmarks). */
@@ -168,23 +174,21 @@ public class PrepareService {
      * by {@link PrepareTask#plan}'s rules, reading of each file only its size, first bytes and (Parquet)
      * footer. Stored under the run through the store's commit protocol, once: a second plan of the run
      * (a retried state) answers the stored plan, so the run keeps the tasks it started with even when
-     * the input changed meanwhile.
+     * the input changed meanwhile. Two attempts at once: one plans, the other waits for its plan
+     * ({@link #planWait}) and answers it, or plans itself if the first went away without one.
      */
     public PreparePlanResponse plan(PreparePlanRequest planRequest) {
         StrictRequest.requireValid(planRequest);
         PrepareRequest request = runRequest(planRequest.request, planRequest.run);
         Location plan = runLocation(request, planRequest.run).resolve(PLAN);
         try {
-            if (!store.exists(plan, PLAN_FILE)) {
-                try (ArtifactStore.Staging staging = store.stage(plan, PLAN_FILE, "plan of run " + planRequest.run)) {
-                    if (!store.exists(plan, PLAN_FILE)) { // another attempt may have stored it before this one took the lease
-                        List<PlannedTask> tasks = planTasks(request);
-                        RequestParser.STRICT.writeValue(staging.dir().resolve(PLAN_FILE).toFile(), tasks);
-                        staging.commit();
-                        LOG.infof("run %s: %d map tasks planned into %s", planRequest.run, tasks.size(), plan.resolve(PLAN_FILE));
-                        return planResponse(plan, tasks.size(), false);
-                    }
-                }
+            List<PlannedTask> planned = new ArrayList<>();
+            if (store.publishOnce(plan, PLAN_FILE, "plan of run " + planRequest.run, planWait, dir -> {
+                planned.addAll(planTasks(request));
+                RequestParser.STRICT.writeValue(dir.resolve(PLAN_FILE).toFile(), planned);
+            })) {
+                LOG.infof("run %s: %d map tasks planned into %s", planRequest.run, planned.size(), plan.resolve(PLAN_FILE));
+                return planResponse(plan, planned.size(), false);
             }
             List<PlannedTask> stored = storedPlan(plan);
             LOG.infof("run %s was planned before (%d map tasks); answering its stored plan", planRequest.run, stored.size());

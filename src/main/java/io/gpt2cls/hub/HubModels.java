@@ -19,7 +19,6 @@ import io.gpt2cls.model.ModelCheckpoint;
 import io.gpt2cls.storage.ArtifactNotFoundException;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
-import io.gpt2cls.storage.PublishConflictException;
 import io.gpt2cls.tokenizer.TextTokenizer;
 import io.gpt2cls.tokenizer.TokenizerFiles;
 
@@ -80,33 +79,13 @@ public final class HubModels {
             LOG.infof("%s is %s, already in the store at %s", model, copy.pinned(), copy.location());
             return copy;
         }
-        try {
-            publish(model, revision, copy.location());
-        } catch (PublishConflictException busy) {
-            awaitOtherFetch(copy, busy); // another run (a second job, a retry) is fetching the same commit
-        }
+        // another run (a second job, a retry) may be fetching the same commit: its copy is waited for
+        publish(model, revision, copy.location());
         return copy;
     }
 
     /** How long a run waits for another run's fetch of the same pinned copy: a GPT-2 medium download, with room. */
     private static final Duration OTHER_FETCH_WAIT = Duration.ofMinutes(15);
-
-    private void awaitOtherFetch(Copy copy, PublishConflictException busy) throws IOException {
-        LOG.infof("%s is being fetched into %s by another run (%s): waiting up to %d min for it", copy.pinned(), copy.location(),
-                busy.getMessage(), OTHER_FETCH_WAIT.toMinutes());
-        long deadline = System.nanoTime() + OTHER_FETCH_WAIT.toNanos();
-        while (!store.exists(copy.location(), ModelCheckpoint.CONFIG_FILE)) {
-            if (System.nanoTime() > deadline) {
-                throw busy;
-            }
-            try {
-                Thread.sleep(2_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw busy;
-            }
-        }
-    }
 
     /** {@code <base-models>/<id>@<commit>}: the id's namespace is a directory, as on the Hub. */
     static Copy copy(Location baseModels, String id, String commit) {
@@ -117,20 +96,23 @@ public final class HubModels {
         String pinned = revision.id() + "@" + revision.commit();
         List<HubClient.RepoFile> files = filesToFetch(revision, pinned);
         long bytes = files.stream().mapToLong(HubClient.RepoFile::size).sum();
-        LOG.infof("fetching %s (%s) from %s: %d files, %,d bytes, into %s", model, pinned, settings.endpoint(), files.size(), bytes, set);
-        try (ArtifactStore.Staging staging = store.stage(set, ModelCheckpoint.CONFIG_FILE)) {
+        boolean fetched = store.publishOnce(set, ModelCheckpoint.CONFIG_FILE, "fetch of " + pinned, OTHER_FETCH_WAIT, dir -> {
+            LOG.infof("fetching %s (%s) from %s: %d files, %,d bytes, into %s", model, pinned, settings.endpoint(), files.size(), bytes, set);
             for (HubClient.RepoFile file : files) {
-                Path target = staging.dir().resolve(file.name());
+                Path target = dir.resolve(file.name());
                 client.download(revision, file, target);
                 if (file.name().equals(ModelCheckpoint.CONFIG_FILE)) {
                     requireGpt2(target, pinned); // before the weights: a wrong architecture costs one small file
                 }
             }
             new HubRevision(revision.id(), model.revision(), revision.commit(), settings.endpoint().toString(),
-                    Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).writeTo(staging.dir());
-            staging.commit();
+                    Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).writeTo(dir);
+        });
+        if (fetched) {
+            LOG.infof("published %s at %s (%,d bytes checked against the Hub's sizes and SHA-256)", pinned, set, bytes);
+        } else {
+            LOG.infof("%s was published at %s by another run meanwhile; using it", pinned, set);
         }
-        LOG.infof("published %s at %s (%,d bytes checked against the Hub's sizes and SHA-256)", pinned, set, bytes);
     }
 
     /** The files to take, config.json first; refuses a repository without safetensors weights or a tokenizer. */

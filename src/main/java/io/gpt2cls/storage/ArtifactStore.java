@@ -3,6 +3,7 @@ package io.gpt2cls.storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -142,6 +143,47 @@ public interface ArtifactStore {
      * its own work from other work).
      */
     Staging stage(Location location, String commitObject, String purpose) throws IOException;
+
+    /**
+     * Publishes the set at {@code location} once, however many ask at once: returns false when it is
+     * there already; else takes its publish lease, and, if it is still not there, lets {@code fill}
+     * write its files into the staging directory, commits them and returns true. When another
+     * publisher holds the lease, waits up to {@code wait} for its set, polling, and takes the lease over
+     * when that publisher goes without publishing (its fetch failed, or it died and its lease
+     * expired); past {@code wait} the {@link PublishConflictException} is thrown, naming the holder.
+     */
+    default boolean publishOnce(Location location, String commitObject, String purpose, Duration wait, SetWriter fill)
+            throws IOException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        boolean waiting = false;
+        while (!exists(location, commitObject)) {
+            try (Staging staging = stage(location, commitObject, purpose)) {
+                if (exists(location, commitObject)) { // published by the holder this one waited for
+                    return false;
+                }
+                fill.write(staging.dir());
+                staging.commit();
+                return true;
+            } catch (PublishConflictException busy) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw busy;
+                }
+                if (!waiting) {
+                    waiting = true;
+                    PublishWait.LOG.infof("%s is being published by another run (%s): waiting up to %d s for it", location,
+                            busy.getMessage(), wait.toSeconds());
+                }
+                PublishWait.pause(busy);
+            }
+        }
+        return false;
+    }
+
+    /** Writes a set's files into its staging directory. */
+    @FunctionalInterface
+    interface SetWriter {
+        void write(Path dir) throws IOException;
+    }
 
     /**
      * Takes the lease {@code name} on {@code location} for a run that writes there for a long time

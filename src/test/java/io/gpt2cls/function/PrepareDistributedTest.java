@@ -182,6 +182,63 @@ class PrepareDistributedTest {
                 "a new run plans the new file");
     }
 
+    /** Another attempt of the run holds the plan's lease: this one waits, then answers what the holder stored. */
+    @Test
+    void aPlanAttemptWhileAnotherPlansAnswersTheOthersPlan() throws Exception {
+        PrepareRequest request = request("distributed");
+        byte[] othersPlan = JSON.writeValueAsBytes(plan(service, request, "run-other").subList(0, 2));
+        io.gpt2cls.storage.Location planLocation = io.gpt2cls.storage.Location.parse(request.output).resolve("_prepare-runs/run-6/plan");
+        service.planWait = java.time.Duration.ofSeconds(60);
+        try (var other = service.store.stage(planLocation, PrepareService.PLAN_FILE, "plan of run run-6")) {
+            var waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> service.plan(planRequest(request, "run-6")));
+            Thread.sleep(3_000); // the waiting attempt has found the lease held
+            assertFalse(waiting.isDone(), "it waits while the other attempt plans");
+            Files.write(other.dir().resolve(PrepareService.PLAN_FILE), othersPlan);
+            other.commit();
+            PreparePlanResponse answer = waiting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(Boolean.TRUE, answer.plannedBefore);
+            assertEquals(2, answer.tasks, "the other attempt's plan, not one of its own");
+        }
+    }
+
+    /** The holder goes without storing a plan (it failed, or died and its lease went): the waiting attempt plans. */
+    @Test
+    void aPlanAttemptPlansItselfWhenTheOtherGoesWithoutAPlan() throws Exception {
+        PrepareRequest request = request("distributed");
+        io.gpt2cls.storage.Location planLocation = io.gpt2cls.storage.Location.parse(request.output).resolve("_prepare-runs/run-8/plan");
+        service.planWait = java.time.Duration.ofSeconds(60);
+        java.util.concurrent.CompletableFuture<PreparePlanResponse> waiting;
+        try (var other = service.store.stage(planLocation, PrepareService.PLAN_FILE, "plan of run run-8")) {
+            waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> service.plan(planRequest(request, "run-8")));
+            Thread.sleep(3_000);
+            assertFalse(waiting.isDone());
+        } // closed without a commit
+        PreparePlanResponse answer = waiting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertNull(answer.plannedBefore);
+        assertEquals(plan(service, request, "run-9").size(), answer.tasks);
+    }
+
+    /** The wait is bounded: past it, the conflict names the holder, and nothing was stored by this attempt. */
+    @Test
+    void aPlanAttemptGivesUpAfterItsWaitNamingTheHolder() throws Exception {
+        PrepareRequest request = request("distributed");
+        io.gpt2cls.storage.Location planLocation = io.gpt2cls.storage.Location.parse(request.output).resolve("_prepare-runs/run-10/plan");
+        service.planWait = java.time.Duration.ofSeconds(3);
+        try (var other = service.store.stage(planLocation, PrepareService.PLAN_FILE, "plan of run run-10")) {
+            var conflict = assertThrows(io.gpt2cls.storage.PublishConflictException.class,
+                    () -> service.plan(planRequest(request, "run-10")));
+            assertTrue(conflict.getMessage().contains("plan of run run-10"), conflict.getMessage());
+            assertFalse(service.store.exists(planLocation, PrepareService.PLAN_FILE));
+        }
+    }
+
+    private static PreparePlanRequest planRequest(PrepareRequest request, String run) {
+        PreparePlanRequest plan = new PreparePlanRequest();
+        plan.request = request;
+        plan.run = run;
+        return plan;
+    }
+
     /**
      * What the manifest says the dataset was made from is what the run planned and read: a file added
      * (or replaced) after the plan is not in {@code prepared_from}, so its upload is not taken for done.

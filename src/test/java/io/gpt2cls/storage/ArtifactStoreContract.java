@@ -55,6 +55,35 @@ public abstract class ArtifactStoreContract {
         return files;
     }
 
+    /**
+     * Two publishers of one set at once: the second waits for the first's set and writes nothing; had the
+     * first gone without publishing, the second would publish itself (PrepareDistributedTest).
+     */
+    @Test
+    void publishOnceWaitsForTheHoldersSetInsteadOfWritingItsOwn() throws Exception {
+        Location location = newLocation("once");
+        java.util.concurrent.CompletableFuture<Boolean> second;
+        try (ArtifactStore.Staging first = store().stage(location, COMMIT, "the first publisher")) {
+            second = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return store().publishOnce(location, COMMIT, "the second publisher", java.time.Duration.ofSeconds(60),
+                            dir -> Files.writeString(dir.resolve(COMMIT), "second"));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Thread.sleep(3_000);
+            assertFalse(second.isDone(), "the second waits while the first holds the lease");
+            Files.writeString(first.dir().resolve(COMMIT), "first");
+            first.commit();
+        }
+        assertFalse(second.get(30, java.util.concurrent.TimeUnit.SECONDS), "it did not publish");
+        assertEquals(Map.of(COMMIT, "first"), read(store().fetchSet(location, COMMIT)));
+        assertFalse(store().publishOnce(location, COMMIT, "a third", java.time.Duration.ZERO, dir -> {
+            throw new AssertionError("a set that is there is not written again");
+        }));
+    }
+
     @Test
     void aRangeReadGivesItsBytesOfThePlannedVersionOnly() throws IOException {
         Location dir = newLocation("ranges");
