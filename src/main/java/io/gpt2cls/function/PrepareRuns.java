@@ -31,7 +31,12 @@ import io.gpt2cls.tokenizer.TextTokenizer;
 public class PrepareRuns {
 
     private static final Logger LOG = Logger.getLogger(PrepareRuns.class);
-    /** Where the Distributed Map writes what each map task answered (the bucket's prepare-runs/ prefix). */
+    /**
+     * The bucket's prefix for what runs leave beside their dataset: the Distributed Map's result manifests
+     * and each run's plan and map results ({@link PrepareService#runLocation}). Not under prepared/: the
+     * ResultWriter writes a manifest.json, which must not look like a dataset's. The bucket's lifecycle rule
+     * expires it (infra: PrepareRunDays).
+     */
     static final String RESULTS = "prepare-runs";
 
     private final Optional<String> stateMachine;
@@ -65,10 +70,14 @@ public class PrepareRuns {
         // the bucket of the Map's ResultWriter; the plan step lists the inputs
         Location output = Location.parse(request.output);
         input.put("bucket", output.bucket());
-        // not under prepared/: the Map's ResultWriter writes a manifest.json, which must not look like a dataset's
-        input.put("results_prefix", RESULTS + "/" + output.key());
+        input.put("results_prefix", resultsPrefix(output));
         input.put("max_concurrency", mapConcurrency);
         return input;
+    }
+
+    /** {@code prepare-runs/<output key>}: the runs of one output, and its Distributed Map's result manifests. */
+    static String resultsPrefix(Location output) {
+        return RESULTS + "/" + output.key();
     }
 
     /** {@code prepare-} and 32 hex digits of SHA-256 over the request and its input files' versions (one line each). */

@@ -159,7 +159,7 @@ public class PrepareService {
 
     // ---- distributed prepare: a plan of map tasks, one per file or range of one, then one reduce (infra: PrepareStateMachine) ----
 
-    /** Where a run's plan and map results are kept until its reduce has published the dataset: below the output, not part of its set. */
+    /** A local output's runs: {@code <output>/_prepare-runs/<run>/} (see {@link #runLocation}). */
     static final String RUNS = "_prepare-runs";
     /** The run's plan, a set of one file: the map tasks, as the Distributed Map reads them. */
     static final String PLAN = "plan";
@@ -474,8 +474,17 @@ public class PrepareService {
                 + ", got " + (input == null ? "none" : "'" + input + "'"));
     }
 
-    private static Location runLocation(PrepareRequest request, String run) {
-        return Location.parse(request.output).resolve(RUNS + "/" + run);
+    /**
+     * Where a run keeps its plan, its map results and its reduce's answer; not part of the dataset's set.
+     * In S3, beside the Distributed Map's result manifests ({@code prepare-runs/<output key>/runs/<run>/}),
+     * where the bucket's lifecycle rule expires what a failed run left (infra: {@code PrepareRunDays}): a
+     * rule selects objects by a prefix from the bucket's root, so runs below each dataset could not be
+     * selected. A local output keeps them below itself ({@code <output>/_prepare-runs/<run>/}).
+     */
+    static Location runLocation(PrepareRequest request, String run) {
+        Location output = Location.parse(request.output);
+        return output.isLocal() ? output.resolve(RUNS + "/" + run)
+                : Location.parse("s3://" + output.bucket() + "/" + PrepareRuns.resultsPrefix(output) + "/runs/" + run);
     }
 
     private static Location partLocation(PrepareRequest request, String run, PrepareTask task) {

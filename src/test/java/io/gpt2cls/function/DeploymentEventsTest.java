@@ -294,8 +294,8 @@ class DeploymentEventsTest {
         assertEquals(run, RequestParser.parse(planPayload.toString(), PreparePlanRequest.class).run);
         PreparePlanResponse planned = JSON.readValue(Path.of("events", "prepare-plan-result.json").toFile(), PreparePlanResponse.class);
         assertEquals("s3://" + planned.bucket + "/" + planned.key, planned.plan);
-        assertEquals(request.output + "/" + PrepareService.RUNS + "/" + run + "/" + PrepareService.PLAN + "/"
-                + PrepareService.PLAN_FILE, planned.plan, "the plan is stored under the run");
+        assertEquals(PrepareService.runLocation(request, run).resolve(PrepareService.PLAN).resolve(PrepareService.PLAN_FILE).toString(),
+                planned.plan, "the plan is stored under the run");
 
         // the ItemReader reads the plan's bucket and key from the Plan state's answer
         ObjectNode afterPlan = execution.deepCopy();
@@ -316,7 +316,7 @@ class DeploymentEventsTest {
         PrepareMapResponse answer = JSON.readValue(Path.of("events", "prepare-map-result.json").toFile(), PrepareMapResponse.class);
         assertEquals(mapRequest.task.file, answer.file);
         assertEquals(mapRequest.task.to, answer.to);
-        assertEquals(request.output + "/" + PrepareService.RUNS + "/" + run + "/" + mapRequest.task.task(null).key(), answer.part);
+        assertEquals(PrepareService.runLocation(request, run).resolve(mapRequest.task.task(null).key()).toString(), answer.part);
         assertTrue(answer.fetchedBytes < mapRequest.task.fileBytes, "a range task fetches its range, not the file");
 
         Map<String, Object> reduce = (Map<String, Object>) prepareStates().get("Reduce");

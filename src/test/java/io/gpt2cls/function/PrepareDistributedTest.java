@@ -12,10 +12,13 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 
@@ -29,6 +32,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.gpt2cls.dataset.DatasetException;
 import io.gpt2cls.storage.LocalStore;
+import io.gpt2cls.storage.Location;
+import io.gpt2cls.storage.PublishConflictException;
 
 /**
  * The functions of a distributed prepare, as the state machine calls them (events/prepare-plan.json,
@@ -79,7 +84,7 @@ class PrepareDistributedTest {
         PreparePlanResponse answer = service.plan(plan);
         assertNull(answer.error);
         List<PlannedTask> items = List.of(JSON.readValue(service.store.fetchFile(
-                io.gpt2cls.storage.Location.parse(answer.plan)).toFile(), PlannedTask[].class));
+                Location.parse(answer.plan)).toFile(), PlannedTask[].class));
         assertEquals(items.size(), answer.tasks);
         return items;
     }
@@ -187,15 +192,15 @@ class PrepareDistributedTest {
     void aPlanAttemptWhileAnotherPlansAnswersTheOthersPlan() throws Exception {
         PrepareRequest request = request("distributed");
         byte[] othersPlan = JSON.writeValueAsBytes(plan(service, request, "run-other").subList(0, 2));
-        io.gpt2cls.storage.Location planLocation = io.gpt2cls.storage.Location.parse(request.output).resolve("_prepare-runs/run-6/plan");
-        service.planWait = java.time.Duration.ofSeconds(60);
+        Location planLocation = PrepareService.runLocation(request, "run-6").resolve(PrepareService.PLAN);
+        service.planWait = Duration.ofSeconds(60);
         try (var other = service.store.stage(planLocation, PrepareService.PLAN_FILE, "plan of run run-6")) {
-            var waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> service.plan(planRequest(request, "run-6")));
+            var waiting = CompletableFuture.supplyAsync(() -> service.plan(planRequest(request, "run-6")));
             Thread.sleep(3_000); // the waiting attempt has found the lease held
             assertFalse(waiting.isDone(), "it waits while the other attempt plans");
             Files.write(other.dir().resolve(PrepareService.PLAN_FILE), othersPlan);
             other.commit();
-            PreparePlanResponse answer = waiting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            PreparePlanResponse answer = waiting.get(30, TimeUnit.SECONDS);
             assertEquals(Boolean.TRUE, answer.plannedBefore);
             assertEquals(2, answer.tasks, "the other attempt's plan, not one of its own");
         }
@@ -205,15 +210,15 @@ class PrepareDistributedTest {
     @Test
     void aPlanAttemptPlansItselfWhenTheOtherGoesWithoutAPlan() throws Exception {
         PrepareRequest request = request("distributed");
-        io.gpt2cls.storage.Location planLocation = io.gpt2cls.storage.Location.parse(request.output).resolve("_prepare-runs/run-8/plan");
-        service.planWait = java.time.Duration.ofSeconds(60);
-        java.util.concurrent.CompletableFuture<PreparePlanResponse> waiting;
+        Location planLocation = PrepareService.runLocation(request, "run-8").resolve(PrepareService.PLAN);
+        service.planWait = Duration.ofSeconds(60);
+        CompletableFuture<PreparePlanResponse> waiting;
         try (var other = service.store.stage(planLocation, PrepareService.PLAN_FILE, "plan of run run-8")) {
-            waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> service.plan(planRequest(request, "run-8")));
+            waiting = CompletableFuture.supplyAsync(() -> service.plan(planRequest(request, "run-8")));
             Thread.sleep(3_000);
             assertFalse(waiting.isDone());
         } // closed without a commit
-        PreparePlanResponse answer = waiting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        PreparePlanResponse answer = waiting.get(30, TimeUnit.SECONDS);
         assertNull(answer.plannedBefore);
         assertEquals(plan(service, request, "run-9").size(), answer.tasks);
     }
@@ -222,14 +227,26 @@ class PrepareDistributedTest {
     @Test
     void aPlanAttemptGivesUpAfterItsWaitNamingTheHolder() throws Exception {
         PrepareRequest request = request("distributed");
-        io.gpt2cls.storage.Location planLocation = io.gpt2cls.storage.Location.parse(request.output).resolve("_prepare-runs/run-10/plan");
-        service.planWait = java.time.Duration.ofSeconds(3);
+        Location planLocation = PrepareService.runLocation(request, "run-10").resolve(PrepareService.PLAN);
+        service.planWait = Duration.ofSeconds(3);
         try (var other = service.store.stage(planLocation, PrepareService.PLAN_FILE, "plan of run run-10")) {
-            var conflict = assertThrows(io.gpt2cls.storage.PublishConflictException.class,
+            var conflict = assertThrows(PublishConflictException.class,
                     () -> service.plan(planRequest(request, "run-10")));
             assertTrue(conflict.getMessage().contains("plan of run run-10"), conflict.getMessage());
             assertFalse(service.store.exists(planLocation, PrepareService.PLAN_FILE));
         }
+    }
+
+    /** In S3 a run lives under the bucket's prepare-runs/ prefix, which the template's lifecycle rule expires; locally below the output. */
+    @Test
+    void anS3RunLivesWhereTheBucketsLifecycleRuleExpiresIt() {
+        PrepareRequest request = request("distributed");
+        request.output = "s3://data/prepared/reviews";
+        assertEquals("s3://data/prepare-runs/prepared/reviews/runs/run-1", PrepareService.runLocation(request, "run-1").toString());
+        assertEquals("prepare-runs/prepared/reviews", PrepareRuns.executionInput(request, 4).path("results_prefix").asText(),
+                "beside the Distributed Map's result manifests");
+        request.output = work.resolve("out").toString();
+        assertEquals(work.resolve("out/_prepare-runs/run-1").toString(), PrepareService.runLocation(request, "run-1").toString());
     }
 
     private static PreparePlanRequest planRequest(PrepareRequest request, String run) {

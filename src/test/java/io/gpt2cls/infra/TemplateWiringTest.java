@@ -87,7 +87,7 @@ class TemplateWiringTest {
     @Test
     void eachRequestMayNameOnlyTheLocationsItsFunctionNeeds() {
         String s3 = "s3://" + Template.BUCKET + "/";
-        assertEquals(s3 + "raw," + s3 + "prepared", environment("PrepareFunction").get("GPT2CLS_STORE_ALLOWED_LOCATIONS"));
+        assertEquals(s3 + "raw," + s3 + "prepared," + s3 + "prepare-runs", environment("PrepareFunction").get("GPT2CLS_STORE_ALLOWED_LOCATIONS"));
         assertEquals(s3 + "models/spam", environment("ClassifyFunction").get("GPT2CLS_STORE_ALLOWED_LOCATIONS"));
         assertEquals(s3 + "prepared," + s3 + "base-models," + s3 + "models", jobEnvironment().get("GPT2CLS_STORE_ALLOWED_LOCATIONS"));
         assertEquals(s3 + "models/spam", environment("ClassifyFunction").get("GPT2CLS_CLASSIFY_MODEL"));
@@ -269,15 +269,20 @@ class TemplateWiringTest {
         assertEquals(Set.of("s3:GetObject batch/input/*", "s3:PutObject batch/results/*", "s3:GetObject batch/results/*",
                 "s3:ListMultipartUploadParts batch/results/*", "s3:AbortMultipartUpload batch/results/*"),
                 s3Access(roles.get("BatchClassifyStateMachine")));
-        Set<String> mapAndReduce = Set.of("s3:GetObject raw/*", "s3:PutObject prepared/*", "s3:DeleteObject prepared/*",
-                "s3:AbortMultipartUpload prepared/*", "s3:ListBucket raw/*", "s3:ListBucket prepared/*");
-        assertEquals(mapAndReduce, s3Access(roles.get("PrepareMapFunction")));
-        Set<String> reduce = new TreeSet<>(mapAndReduce);
-        reduce.add("s3:GetObject prepared/*");
+        // a run's plan and map results live under prepare-runs/ (expired by the bucket's lifecycle rule): the plan and map
+        // functions cannot touch a dataset; only the reduce publishes one
+        Set<String> map = Set.of("s3:GetObject raw/*", "s3:PutObject prepare-runs/*", "s3:DeleteObject prepare-runs/*",
+                "s3:AbortMultipartUpload prepare-runs/*", "s3:ListBucket raw/*", "s3:ListBucket prepare-runs/*");
+        assertEquals(map, s3Access(roles.get("PrepareMapFunction")));
+        Set<String> plan = new TreeSet<>(map);
+        plan.add("s3:GetObject prepare-runs/*");
+        assertEquals(plan, s3Access(roles.get("PreparePlanFunction")), "the plan reads ranges of uploads and stores the plan");
+        Set<String> reduce = new TreeSet<>(plan);
+        reduce.addAll(Set.of("s3:GetObject prepared/*", "s3:PutObject prepared/*", "s3:DeleteObject prepared/*",
+                "s3:AbortMultipartUpload prepared/*", "s3:ListBucket prepared/*"));
         assertEquals(reduce, s3Access(roles.get("PrepareReduceFunction")));
-        assertEquals(reduce, s3Access(roles.get("PreparePlanFunction")), "the plan reads ranges of uploads and stores the plan");
-        // the ItemReader reads what is under a run (its plan) and nothing else of the datasets; the ResultWriter writes under prepare-runs/
-        assertEquals(Set.of("s3:GetObject prepared/*/_prepare-runs/*", "s3:PutObject prepare-runs/*",
+        // the ItemReader reads what is under a run (its plan) and nothing of the datasets; the ResultWriter writes under prepare-runs/
+        assertEquals(Set.of("s3:PutObject prepare-runs/*",
                 "s3:GetObject prepare-runs/*", "s3:ListMultipartUploadParts prepare-runs/*", "s3:AbortMultipartUpload prepare-runs/*"),
                 s3Access(roles.get("PrepareStateMachine")));
         assertEquals(Set.of(), s3Access(roles.get("FinetuneSubmitRole")));
@@ -641,6 +646,9 @@ class TemplateWiringTest {
         List<Object> rules = list(map(bucket.get("LifecycleConfiguration")).get("Rules"));
         assertTrue(rules.stream().anyMatch(r -> map(r).containsKey("NoncurrentVersionExpiration")));
         assertTrue(rules.stream().anyMatch(r -> map(r).containsKey("AbortIncompleteMultipartUpload")));
+        // what distributed prepare runs leave (PrepareService.runLocation: a failed run's plan and map results) expires
+        assertTrue(rules.stream().anyMatch(r -> "prepare-runs/".equals(map(r).get("Prefix"))
+                && Map.of("Ref", "PrepareRunDays").equals(map(r).get("ExpirationInDays"))), "a rule expires prepare-runs/");
         assertEquals("Retain", T.resource("DataBucket").get("DeletionPolicy"));
     }
 
