@@ -256,9 +256,9 @@ public class PrepareService {
      * One map task: reads, validates and tokenizes one item of the run's plan and stores the result
      * under the run, keyed by the task (a second delivery replaces it whole). A whole-file task fetches
      * the planned version of the file; a range task fetches only the bytes its range needs
-     * ({@link PrepareTask#bytesRead}) of the planned version, into a sparse copy, and the first range of
-     * a file also streams the file once through a checksum (kept nowhere) for the manifest. A file
-     * replaced since the plan fails the task, naming it.
+     * ({@link PrepareTask#bytesRead}: of Parquet, the text and label columns' chunks) of the planned
+     * version, into a sparse copy, and the first range of a file also streams the file once through a
+     * checksum (kept nowhere) for the manifest. A file replaced since the plan fails the task, naming it.
      */
     public PrepareMapResponse map(PrepareMapRequest mapRequest) {
         StrictRequest.requireValid(mapRequest);
@@ -278,7 +278,7 @@ public class PrepareService {
             } else {
                 copy = new RangedCopy(store, file, planned.fileVersion, planned.fileBytes);
                 task = planned.task(copy.path());
-                for (long[] range : task.bytesRead(copy)) {
+                for (long[] range : task.bytesRead(copy, spec.columnsRead())) {
                     copy.fetch(range[0], range[1]);
                 }
             }
