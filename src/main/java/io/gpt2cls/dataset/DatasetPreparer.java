@@ -168,7 +168,7 @@ public final class DatasetPreparer {
         long started = System.nanoTime();
         long lastReport = started;
         try (ChunkTokenizer chunks = new ChunkTokenizer(tokenizer, spec.maxLength, TruncationSide.parse(spec.truncationSide));
-             RowReader reader = RowReader.open(task, List.of(spec.textColumn, spec.labelColumn))) {
+             RowReader reader = RowReader.open(task, spec.columnsRead())) {
             Optional<List<String>> header = reader.header();
             if (header.isPresent()) {
                 requireColumns(task.file().location(), header.get(), spec);
@@ -207,7 +207,7 @@ public final class DatasetPreparer {
     }
 
     private static void requireColumns(String file, Collection<String> columns, PrepareSpec spec) {
-        for (String column : List.of(spec.textColumn, spec.labelColumn)) {
+        for (String column : spec.columnsRead()) {
             if (!columns.contains(column)) {
                 throw new DatasetException("column '" + column + "' not found in " + file + "; columns are: "
                         + (columns.isEmpty() ? "(none: no line holds a JSON object)" : String.join(", ", columns)));

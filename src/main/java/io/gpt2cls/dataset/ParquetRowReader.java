@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.apache.parquet.ParquetReadOptions;
 import org.apache.parquet.column.page.PageReadStore;
@@ -16,6 +18,8 @@ import org.apache.parquet.conf.PlainParquetConfiguration;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnPath;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.io.ColumnIOFactory;
 import org.apache.parquet.io.LocalInputFile;
 import org.apache.parquet.io.MessageColumnIO;
@@ -88,22 +92,16 @@ final class ParquetRowReader implements RowReader {
         }
         try {
             MessageType schema = reader.getFooter().getFileMetaData().getSchema();
-            List<Type> read = new ArrayList<>();
-            for (Type column : schema.getFields()) {
-                header.add(column.getName());
-                if (wanted.contains(column.getName())) {
-                    requireReadable(column);
-                    read.add(column);
-                }
-            }
+            schema.getFields().forEach(column -> header.add(column.getName()));
+            MessageType projection = projection(schema, wanted);
+            projection.getFields().forEach(this::requireReadable);
             requireReadableCodecs();
-            requireBoundedRowGroups(read);
-            if (read.isEmpty()) {
+            requireBoundedRowGroups(projection);
+            if (projection.getFieldCount() == 0) {
                 // none of the columns asked for: the caller reports that from header()
                 this.columns = null;
                 this.rows = null;
             } else {
-                MessageType projection = new MessageType(schema.getName(), read);
                 reader.setRequestedSchema(projection);
                 this.columns = new ColumnIOFactory().getColumnIO(projection, schema);
                 this.rows = new RowMaterializer(projection);
@@ -151,18 +149,16 @@ final class ParquetRowReader implements RowReader {
      * The reader holds a row group's column chunks (of the columns read) in memory: each must fit in
      * {@link #MAX_ROW_GROUP_BYTES}, checked from the footer before any is read.
      */
-    private void requireBoundedRowGroups(List<Type> read) {
+    private void requireBoundedRowGroups(MessageType projection) {
         List<BlockMetaData> blocks = reader.getFooter().getBlocks();
         for (int group = 0; group < blocks.size(); group++) {
             long bytes = 0;
-            for (ColumnChunkMetaData chunk : blocks.get(group).getColumns()) {
-                if (read.stream().anyMatch(column -> chunk.getPath().toDotString().equals(column.getName()))) {
-                    if (chunk.getTotalSize() < 0) {
-                        throw new DatasetException(location + " is corrupt: row group " + group + " declares a column of "
-                                + chunk.getTotalSize() + " bytes; upload it again, or export it again");
-                    }
-                    bytes += chunk.getTotalSize();
+            for (ColumnChunkMetaData chunk : chunksRead(blocks.get(group), projection)) {
+                if (chunk.getTotalSize() < 0) {
+                    throw new DatasetException(location + " is corrupt: row group " + group + " declares a column of "
+                            + chunk.getTotalSize() + " bytes; upload it again, or export it again");
                 }
+                bytes += chunk.getTotalSize();
             }
             if (bytes > maxRowGroupBytes) {
                 throw new DatasetException(location + ": row group " + group + " holds " + bytes + " bytes of the columns"
@@ -236,12 +232,33 @@ final class ParquetRowReader implements RowReader {
         return record;
     }
 
-    /** The file's row groups, from its footer read through {@code bytes}: the footer's bytes, not the whole file. */
-    static List<BlockMetaData> rowGroups(InputFile file, InputBytes bytes) throws IOException {
+    /** The file's footer (its schema and row groups), read through {@code bytes}: the footer's bytes, not the whole file. */
+    static ParquetMetadata footer(InputFile file, InputBytes bytes) throws IOException {
         try (ParquetFileReader footer = ParquetFileReader.open(new RangedParquetFile(file, bytes),
                 ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
-            return footer.getFooter().getBlocks();
+            return footer.getFooter();
         }
+    }
+
+    /**
+     * The columns a reader of {@code wanted} reads: the file's top-level columns of those names, in the
+     * file's order (empty when it has none of them).
+     */
+    static MessageType projection(MessageType schema, Collection<String> wanted) {
+        return new MessageType(schema.getName(),
+                schema.getFields().stream().filter(column -> wanted.contains(column.getName())).toList());
+    }
+
+    /**
+     * The column chunks of {@code group} that a reader of {@code projection} reads, picked as
+     * {@link ParquetFileReader#readNextRowGroup} picks them once the projection is requested: by the
+     * paths of its leaf columns. A range task fetches these ({@link PrepareTask#bytesRead}), and no other.
+     */
+    static List<ColumnChunkMetaData> chunksRead(BlockMetaData group, MessageType projection) {
+        Set<ColumnPath> paths = projection.getColumns().stream()
+                .map(column -> ColumnPath.get(column.getPath()))
+                .collect(Collectors.toSet());
+        return group.getColumns().stream().filter(chunk -> paths.contains(chunk.getPath())).toList();
     }
 
     @Override

@@ -63,6 +63,14 @@ public class PrepareSpec {
      */
     public long taskBytes = Long.MAX_VALUE;
 
+    /**
+     * The columns read of each row, the text's and the label's: a Parquet file's reader reads only
+     * these, and a map task of a range of its row groups fetches only their column chunks.
+     */
+    public List<String> columnsRead() {
+        return List.of(textColumn, labelColumn);
+    }
+
     boolean hasTestFiles() {
         return testFiles != null && !testFiles.isEmpty();
     }

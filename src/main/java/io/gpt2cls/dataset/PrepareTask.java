@@ -4,11 +4,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
+import org.apache.parquet.schema.MessageType;
 
 /**
  * One map task of {@code prepare}: a part of one input file that is read, validated and tokenized on
@@ -93,7 +96,7 @@ public record PrepareTask(String input, int fileIndex, InputFile file, long from
     private static List<PrepareTask> rowGroupRanges(String input, int fileIndex, InputFile file, long taskBytes, InputBytes bytes) {
         long[] groups;
         try {
-            groups = ParquetRowReader.rowGroups(file, bytes).stream().mapToLong(BlockMetaData::getCompressedSize).toArray();
+            groups = ParquetRowReader.footer(file, bytes).getBlocks().stream().mapToLong(BlockMetaData::getCompressedSize).toArray();
         } catch (IOException | RuntimeException e) {
             return List.of(whole(input, fileIndex, file));
         }
@@ -121,10 +124,13 @@ public record PrepareTask(String input, int fileIndex, InputFile file, long from
      * {@code bytes} (a scan for a line end, a Parquet footer), so a task can fetch only these: the
      * file's first bytes (the format check); for JSON Lines, from the byte before the range (is the
      * range's first byte a line start?) through the first line break at or after its last byte (the
-     * line it ends in; {@link LineRange}); for Parquet, the footer and the column chunks of its row
-     * groups ({@link ParquetRowReader}). A whole-file task reads all of its file.
+     * line it ends in; {@link LineRange}); for Parquet, the footer and, of its row groups, the chunks of
+     * the columns read ({@link ParquetRowReader#chunksRead}), no other column's. A whole-file task reads
+     * all of its file.
+     *
+     * @param columns the columns its reader is opened for ({@link PrepareSpec#columnsRead})
      */
-    public List<long[]> bytesRead(InputBytes bytes) throws IOException {
+    public List<long[]> bytesRead(InputBytes bytes, Collection<String> columns) throws IOException {
         long size = bytes.size(file);
         List<long[]> ranges = new ArrayList<>();
         ranges.add(new long[] {0, Math.min(GzipInput.MAGIC_BYTES, size)});
@@ -134,9 +140,11 @@ public record PrepareTask(String input, int fileIndex, InputFile file, long from
             byte[] tail = bytes.read(file, size - FOOTER_TAIL, FOOTER_TAIL); // the footer's length, then "PAR1"
             long footer = ByteBuffer.wrap(tail, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
             ranges.add(new long[] {size - FOOTER_TAIL - footer, size});
-            List<BlockMetaData> groups = ParquetRowReader.rowGroups(file, bytes);
+            ParquetMetadata metadata = ParquetRowReader.footer(file, bytes);
+            MessageType read = ParquetRowReader.projection(metadata.getFileMetaData().getSchema(), columns);
+            List<BlockMetaData> groups = metadata.getBlocks();
             for (BlockMetaData group : groups.subList((int) from, to == WHOLE ? groups.size() : (int) to)) {
-                for (ColumnChunkMetaData chunk : group.getColumns()) {
+                for (ColumnChunkMetaData chunk : ParquetRowReader.chunksRead(group, read)) {
                     ranges.add(new long[] {chunk.getStartingPos(), chunk.getStartingPos() + chunk.getTotalSize()});
                 }
             }

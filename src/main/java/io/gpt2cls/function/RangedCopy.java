@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 import io.gpt2cls.dataset.InputBytes;
@@ -76,6 +77,26 @@ final class RangedCopy implements InputBytes, AutoCloseable {
         }
         fetch(offset, end);
         return InputBytes.LOCAL.read(new InputFile(path, location.toString()), offset, length);
+    }
+
+    /** Fetches the bytes of {@code ranges}, each run of them at most {@code maxGap} apart in one request, their gaps too. */
+    void fetch(List<long[]> ranges, long maxGap) throws IOException {
+        List<long[]> sorted = new ArrayList<>(ranges);
+        sorted.sort(Comparator.comparingLong(range -> range[0]));
+        long[] joined = null;
+        for (long[] range : sorted) {
+            if (joined != null && range[0] - joined[1] <= maxGap) {
+                joined[1] = Math.max(joined[1], range[1]);
+            } else {
+                if (joined != null) {
+                    fetch(joined[0], joined[1]);
+                }
+                joined = range.clone();
+            }
+        }
+        if (joined != null) {
+            fetch(joined[0], joined[1]);
+        }
     }
 
     /** Fetches the bytes {@code [from, to)} of the file that the copy does not hold yet. */

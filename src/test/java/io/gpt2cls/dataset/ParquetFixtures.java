@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 
 import org.apache.parquet.bytes.BytesInput;
@@ -30,8 +31,12 @@ import io.airlift.compress.zstd.ZstdCompressor;
  */
 public final class ParquetFixtures {
 
-    /** One row: {@code null} leaves a column without a value. */
-    public record Row(String text, Object label) {}
+    /** One row: {@code null} leaves a column without a value; {@code others}: values of further string columns, by name. */
+    public record Row(String text, Object label, Map<String, String> others) {
+        public Row(String text, Object label) {
+            this(text, label, Map.of());
+        }
+    }
 
     private ParquetFixtures() {}
 
@@ -66,6 +71,7 @@ public final class ParquetFixtures {
                 } else if (row.label() instanceof Double label) {
                     group.append("label", label);
                 }
+                row.others().forEach(group::append);
                 writer.write(group);
             }
         }
