@@ -48,7 +48,6 @@ import io.gpt2cls.model.ModelPreset;
 import io.gpt2cls.runtime.Deadline;
 import io.gpt2cls.runtime.GracefulStop;
 import io.gpt2cls.runtime.NativeRuntime;
-import io.gpt2cls.runtime.StartupSettings;
 import io.gpt2cls.storage.ArtifactStore;
 import io.gpt2cls.storage.Location;
 import io.gpt2cls.tokenizer.Gpt2TokenizerBuilder;
@@ -131,7 +130,6 @@ public class Main implements QuarkusApplication {
         String job = args.length > 0 ? args[0] : Optional.ofNullable(System.getenv("GPT2CLS_JOB"))
                 .or(() -> Optional.ofNullable(System.getProperty("quarkus.funqy.export", System.getenv("QUARKUS_FUNQY_EXPORT"))))
                 .orElse(DEFAULT_FUNCTION);
-        StartupSettings.apply();
         if (MODEL_COMMANDS.contains(job)) {
             NativeRuntime.preloadInBackground();
         }

@@ -3,7 +3,6 @@ package io.gpt2cls.function;
 import java.util.Set;
 
 import io.gpt2cls.runtime.NativeRuntime;
-import io.gpt2cls.runtime.StartupSettings;
 import io.quarkus.funqy.lambda.FunqyStreamHandler;
 import io.quarkus.runtime.Quarkus;
 
@@ -27,7 +26,6 @@ public class LambdaHandler extends FunqyStreamHandler {
     private static final Set<String> MODEL_FUNCTIONS = Set.of("classify", "finetune");
 
     static {
-        StartupSettings.apply();
         // read before Quarkus's configuration exists, as Main.main does; application.properties exports classify
         String function = System.getProperty("quarkus.funqy.export", System.getenv("QUARKUS_FUNQY_EXPORT"));
         if (MODEL_FUNCTIONS.contains(function == null ? "classify" : function)) {

@@ -90,8 +90,8 @@ public final class TextTokenizer implements AutoCloseable {
     /**
      * SHA-256 of the {@code tokenizer.json} bytes as loaded: datasets and training runs record it to prove
      * which tokenizer made them. Computed when first asked for, not on load: classify never asks, and
-     * under the Lambda runtime's JIT (C1 only, no SHA intrinsic) hashing GPT-2's 1.9 MB took ~50 ms of
-     * each cold start.
+     * under the Lambda runtime's JIT (C1 only, no SHA intrinsic) hashing GPT-2's 1.9 MB takes ~50 ms of
+     * CPU in a fresh JVM, on the tokenizer's load, the longer of a model load's two halves.
      */
     public synchronized String sha256() {
         if (sha256 == null) {
