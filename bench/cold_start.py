@@ -20,7 +20,11 @@ interleaved round by round so that a busy moment on a shared machine hits all of
                   issue 18: no native preload, Quarkus started by the first invocation)
   handler-runtime-flags
                   the handler variant with the Java command line the Lambda runtime starts it with (serial GC,
-                  C1 only, the heap from the function's 2,048 MB), read from infra/lambda-base/bootstrap
+                  C1 only, the heap from the function's 2,048 MB), read from infra/lambda-base/bootstrap, and
+                  the JAVA_TOOL_OPTIONS infra/template.yaml gives the classify function (ClassifyJavaToolOptions'
+                  default): classify's cold start as Lambda runs it
+  handler-runtime-flags-verified
+                  the same without those JAVA_TOOL_OPTIONS (application classes verified, the JVM's default)
 
 With --baseline DIR (a directory holding another build's gpt2cls-runner.jar and lib/, e.g. a copy of an
 earlier commit's target/), each selected variant also runs from DIR as "<variant>-baseline", in the same
@@ -68,6 +72,12 @@ def lambda_runtime_flags(memory_mib=2048):
     command = (ROOT / "infra/lambda-base/bootstrap").read_text().split("exec java", 1)[1].split("-classpath", 1)[0]
     command = re.sub(r"\$\(\(memory_mib \* 1024 \* 85 / 100\)\)", str(memory_mib * 1024 * 85 // 100), command)
     return [flag for flag in command.split() if flag != "\\" and "NativeClient" not in flag]
+
+
+def classify_java_tool_options():
+    """The default of the template's ClassifyJavaToolOptions, which the classify function gets as JAVA_TOOL_OPTIONS."""
+    template = (ROOT / "infra/template.yaml").read_text()
+    return re.search(r'^  ClassifyJavaToolOptions:\n(?:    .*\n)*?    Default: "([^"]*)"', template, re.M).group(1)
 
 
 def run(model, request, env_extra=(), jvm_flags=(), handler=None, harness=None, target=TARGET):
@@ -120,7 +130,9 @@ def main():
     variants = {
         "handler": {"handler": image_handler()},
         "handler-funqy": {"handler": "io.quarkus.funqy.lambda.FunqyStreamHandler"},
-        "handler-runtime-flags": {"handler": image_handler(), "jvm": lambda_runtime_flags()},
+        "handler-runtime-flags": {"handler": image_handler(), "jvm": lambda_runtime_flags(),
+                                  "env": {"JAVA_TOOL_OPTIONS": classify_java_tool_options()}},
+        "handler-runtime-flags-verified": {"handler": image_handler(), "jvm": lambda_runtime_flags()},
         "unpacked": {},
         "not-unpacked": {"fresh_cache": True},
         "eager": {"env": {"GPT2CLS_CLASSIFY_LOAD_ON_START": "true"}},

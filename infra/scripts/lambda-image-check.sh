@@ -78,7 +78,7 @@ step() { printf '\n== %s (%d s)\n' "$1" $((SECONDS - started)); }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # ---- the template: a parameter's default, a function's settings and environment -----------------------
-parameter_default() { awk -v p="  $1:" '$0==p {f=1; next} f && /^  [^ ]/ {exit} f && $1=="Default:" {print $2; exit}' "$TEMPLATE" | tr -d '"'; }
+parameter_default() { awk -v p="  $1:" '$0==p {f=1; next} f && /^  [^ ]/ {exit} f && $1=="Default:" {sub(/^ *Default: */, ""); print; exit}' "$TEMPLATE" | tr -d '"'; }
 resource_block() { awk -v r="  $1:" '$0==r {f=1; next} f && /^  [^ ]/ {exit} f' "$TEMPLATE"; }
 # A value as the template's defaults give it: !Ref PARAM, !Sub "...${PARAM}...", !If [cond, a, b] (the
 # conditions this check meets are false at the defaults: no provisioned concurrency), or a literal.
@@ -271,9 +271,11 @@ for export in prepare classify; do
   name=gpt2cls-check-$export-$$
   CONTAINERS+=("$name")
   # Lambda's /tmp starts empty: notmpcopyup keeps what the build left in the image's /tmp out of it
+  variables=()  # one -e each, values kept whole (JAVA_TOOL_OPTIONS holds spaces)
+  for variable in "${environment[@]}" $(aws_environment "$CONTAINER_S3_PORT"); do variables+=(-e "$variable"); done
   podman run --rm --name "$name" --network host --read-only --read-only-tmpfs=false \
     --tmpfs "/tmp:rw,mode=1777,size=${tmp_size}m,notmpcopyup" --user 993:990 --memory "${memory}m" --memory-swap "${memory}m" \
-    $(printf -- '-e %s ' "${environment[@]}" $(aws_environment "$CONTAINER_S3_PORT")) \
+    "${variables[@]}" \
     -e AWS_LAMBDA_RUNTIME_API="127.0.0.1:$EMULATOR_PORT" -e AWS_LAMBDA_FUNCTION_NAME="$function" \
     -e AWS_LAMBDA_FUNCTION_MEMORY_SIZE="$memory" -e AWS_LAMBDA_FUNCTION_VERSION='$LATEST' \
     "$FUNCTION_IMAGE" > "$dir/function.log" 2>&1 &

@@ -111,6 +111,26 @@ class TemplateWiringTest {
         assertEquals("Image", T.properties("PrepareFunction").get("PackageType"));
     }
 
+    /**
+     * classify's JAVA_TOOL_OPTIONS: a JVM given the template's default starts (a flag it refused would fail
+     * every cold start), and the default skips the verification of application classes, nothing else.
+     */
+    @Test
+    void classifysJavaToolOptionsStartAJvmAndOnlySkipVerification() throws Exception {
+        assertEquals(Map.of("Ref", "ClassifyJavaToolOptions"),
+                map(map(T.properties("ClassifyFunction").get("Environment")).get("Variables")).get("JAVA_TOOL_OPTIONS"));
+        String options = (String) map(T.section("Parameters").get("ClassifyJavaToolOptions")).get("Default");
+        assertEquals(List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:-BytecodeVerificationRemote"), List.of(options.split(" ")));
+        ProcessBuilder jvm = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "-XX:+PrintFlagsFinal", "-version").redirectErrorStream(true);
+        jvm.environment().put("JAVA_TOOL_OPTIONS", options);
+        Process process = jvm.start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, process.waitFor(), output);
+        assertTrue(output.matches("(?s).*\\bBytecodeVerificationRemote\\s+= false\\b.*"), "the JVM took the flag");
+        assertTrue(output.matches("(?s).*\\bBytecodeVerificationLocal\\s+= false\\b.*"), "the JDK's own classes: unverified as always");
+    }
+
     @Test
     void prepareIsSizedForLambdasLimits() {
         Map<String, Object> prepare = T.properties("PrepareFunction");
