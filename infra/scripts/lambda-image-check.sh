@@ -78,7 +78,7 @@ step() { printf '\n== %s (%d s)\n' "$1" $((SECONDS - started)); }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # ---- the template: a parameter's default, a function's settings and environment -----------------------
-parameter_default() { awk -v p="  $1:" '$0==p {f=1; next} f && /^  [^ ]/ {exit} f && $1=="Default:" {sub(/^ *Default: */, ""); print; exit}' "$TEMPLATE" | tr -d '"'; }
+parameter_default() { awk -v p="  $1:" '$0==p {f=1; next} f && /^  [^ ]/ {exit} f && $1=="Default:" {sub(/^ *Default: */, ""); sub(/ +#.*/, ""); print; exit}' "$TEMPLATE" | tr -d '"'; }
 resource_block() { awk -v r="  $1:" '$0==r {f=1; next} f && /^  [^ ]/ {exit} f' "$TEMPLATE"; }
 # A value as the template's defaults give it: !Ref PARAM, !Sub "...${PARAM}...", !If [cond, a, b] (the
 # conditions this check meets are false at the defaults: no provisioned concurrency), or a literal.

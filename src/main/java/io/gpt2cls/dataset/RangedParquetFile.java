@@ -1,5 +1,6 @@
 package io.gpt2cls.dataset;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -38,7 +39,11 @@ final class RangedParquetFile implements org.apache.parquet.io.InputFile {
         };
     }
 
-    /** Reads the file from {@link #position} on, which the seekable stream around it moves. */
+    /**
+     * Reads the file from {@link #position} on, which the seekable stream around it moves. The Parquet reader
+     * reads only what the footer says is there, so a read at the end means the file is shorter than its footer
+     * says: that is an error naming the file, not the end of a stream.
+     */
     private final class RangedStream extends InputStream {
         private long position;
 
@@ -54,9 +59,13 @@ final class RangedParquetFile implements org.apache.parquet.io.InputFile {
                 return 0;
             }
             byte[] read = bytes.read(file, position, length);
+            if (read.length == 0) {
+                throw new EOFException(file.location() + " ends at byte " + position + ", before the " + length
+                        + " bytes its footer says are there; upload it again, or export it again");
+            }
             System.arraycopy(read, 0, target, offset, read.length);
             position += read.length;
-            return read.length == 0 ? -1 : read.length;
+            return read.length;
         }
     }
 }

@@ -467,6 +467,12 @@ public class PrepareService {
         if (!RUN_NAME.matcher(run).matches()) {
             throw new InvalidRequestException("run", "field 'run' must be 1 to 80 letters, digits, '-' or '_', got '" + run + "'");
         }
+        Location output = Location.parse(request.output);
+        if (!output.isLocal() && (output.key() + "/").startsWith(PrepareRuns.RESULTS + "/")) {
+            throw new InvalidRequestException("request.output", "field 'request.output' is " + output + ", under the bucket's "
+                    + PrepareRuns.RESULTS + "/, where runs keep their work and a lifecycle rule deletes it; name a location"
+                    + " such as s3://" + output.bucket() + "/prepared/<dataset>");
+        }
         return request;
     }
 

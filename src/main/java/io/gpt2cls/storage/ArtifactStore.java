@@ -157,14 +157,10 @@ public interface ArtifactStore {
         long deadline = System.nanoTime() + wait.toNanos();
         boolean waiting = false;
         while (!exists(location, commitObject)) {
-            try (Staging staging = stage(location, commitObject, purpose)) {
-                if (exists(location, commitObject)) { // published by the holder this one waited for
-                    return false;
-                }
-                fill.write(staging.dir());
-                staging.commit();
-                return true;
-            } catch (PublishConflictException busy) {
+            Staging staging;
+            try {
+                staging = stage(location, commitObject, purpose);
+            } catch (PublishConflictException busy) { // only the lease's holder is waited for: a lease lost while writing is thrown
                 if (System.nanoTime() - deadline > 0) {
                     throw busy;
                 }
@@ -174,6 +170,15 @@ public interface ArtifactStore {
                             busy.getMessage(), wait.toSeconds());
                 }
                 PublishWait.pause(busy);
+                continue;
+            }
+            try (staging) {
+                if (exists(location, commitObject)) { // published by the holder this one waited for
+                    return false;
+                }
+                fill.write(staging.dir());
+                staging.commit();
+                return true;
             }
         }
         return false;

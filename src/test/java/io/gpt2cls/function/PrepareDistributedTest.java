@@ -330,6 +330,10 @@ class PrepareDistributedTest {
         item.input = "train";
         item.from = -1L;
         assertEquals("task", assertThrows(InvalidRequestException.class, () -> map(service, request, "run-3", item)).field());
+        request.output = "s3://data/prepare-runs/prepared/reviews"; // where runs keep their work, which expires
+        InvalidRequestException output = assertThrows(InvalidRequestException.class, () -> service.plan(planRequest(request, "run-3")));
+        assertEquals("request.output", output.field());
+        assertTrue(output.getMessage().contains("s3://data/prepared/<dataset>"), output.getMessage());
     }
 
     @Test

@@ -98,7 +98,7 @@ class TemplateSpecTest {
         assertEquals(java.util.stream.Stream.of("PrepareFunction", "PreparePlanFunction", "PrepareMapFunction", "PrepareReduceFunction")
                 .map(function -> "Resources." + function + ".Properties.Environment.Variables.GPT2CLS_STORE_ALLOWED_LOCATIONS"
                         + " ${Bucket}: Ref names 'Bucket', which is no parameter, resource or pseudo parameter").toList(),
-                errorsWith("\"s3://${BucketName}/raw,s3://${BucketName}/prepared,", "\"s3://${Bucket}/raw,s3://${BucketName}/prepared,"));
+                errorsWith("\"s3://${BucketName}/raw,", "\"s3://${Bucket}/raw,"));
         List<String> attribute = errorsWith("!GetAtt FinetuneInstanceProfile.Arn", "!GetAtt FinetuneInstanceProfile.RoleArn");
         assertEquals(1, attribute.size(), attribute.toString());
         assertTrue(attribute.get(0).endsWith("AWS::IAM::InstanceProfile has no attribute 'RoleArn'; it has [Arn]"), attribute.get(0));
