@@ -312,6 +312,28 @@ class TemplateWiringTest {
                 "FinetuneInstanceRole"), roles.keySet());
     }
 
+    /**
+     * A role that runs this code and writes somewhere can read and list there too: the store takes a lease by
+     * writing it and reading it back, stages, and lists before it commits (S3Store), so a role with PutObject
+     * alone gets AccessDenied on AWS, which S3Proxy in the tests does not enforce. The state machines' writes
+     * are the Distributed Map's ResultWriter, not the store.
+     */
+    @Test
+    void everyRoleThatPublishesThroughTheStoreCanReadAndListWhereItWrites() {
+        Map<String, List<Map<String, Object>>> roles = allowStatements();
+        for (String role : List.of("PrepareFunction", "PreparePlanFunction", "PrepareMapFunction", "PrepareReduceFunction",
+                "ClassifyFunction", "FinetuneJobRole")) {
+            Set<String> access = s3Access(roles.get(role));
+            for (String grant : access) {
+                if (grant.startsWith("s3:PutObject ")) {
+                    String prefix = grant.substring("s3:PutObject ".length());
+                    assertTrue(access.contains("s3:GetObject " + prefix), role + " writes " + prefix + " but cannot read it");
+                    assertTrue(access.contains("s3:ListBucket " + prefix), role + " writes " + prefix + " but cannot list it");
+                }
+            }
+        }
+    }
+
     /** What Step Functions needs to deliver logs (AWS documents these with Resource "*"). */
     static final Set<String> LOG_DELIVERY = Set.of("logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
             "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
