@@ -81,22 +81,25 @@ final class RangedCopy implements InputBytes, AutoCloseable {
 
     /** Fetches the bytes of {@code ranges}, each run of them at most {@code maxGap} apart in one request, their gaps too. */
     void fetch(List<long[]> ranges, long maxGap) throws IOException {
+        for (long[] run : joined(ranges, maxGap)) {
+            fetch(run[0], run[1]);
+        }
+    }
+
+    /** {@code ranges} sorted, and those at most {@code maxGap} apart (0: touching or overlapping) joined into one, the gap with them. */
+    private static List<long[]> joined(List<long[]> ranges, long maxGap) {
         List<long[]> sorted = new ArrayList<>(ranges);
         sorted.sort(Comparator.comparingLong(range -> range[0]));
-        long[] joined = null;
+        List<long[]> joined = new ArrayList<>();
         for (long[] range : sorted) {
-            if (joined != null && range[0] - joined[1] <= maxGap) {
-                joined[1] = Math.max(joined[1], range[1]);
+            long[] last = joined.isEmpty() ? null : joined.get(joined.size() - 1);
+            if (last != null && range[0] - last[1] <= maxGap) {
+                last[1] = Math.max(last[1], range[1]);
             } else {
-                if (joined != null) {
-                    fetch(joined[0], joined[1]);
-                }
-                joined = range.clone();
+                joined.add(range.clone());
             }
         }
-        if (joined != null) {
-            fetch(joined[0], joined[1]);
-        }
+        return joined;
     }
 
     /** Fetches the bytes {@code [from, to)} of the file that the copy does not hold yet. */
@@ -141,18 +144,9 @@ final class RangedCopy implements InputBytes, AutoCloseable {
 
     private void add(long from, long to) {
         fetched.add(new long[] {from, to});
-        fetched.sort((a, b) -> Long.compare(a[0], b[0]));
-        List<long[]> merged = new ArrayList<>();
-        for (long[] range : fetched) {
-            if (!merged.isEmpty() && merged.get(merged.size() - 1)[1] >= range[0]) {
-                long[] last = merged.get(merged.size() - 1);
-                last[1] = Math.max(last[1], range[1]);
-            } else {
-                merged.add(range.clone());
-            }
-        }
+        List<long[]> held = joined(fetched, 0);
         fetched.clear();
-        fetched.addAll(merged);
+        fetched.addAll(held);
     }
 
     @Override
