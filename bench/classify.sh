@@ -22,6 +22,10 @@ cd "$(dirname "$0")/.."
 JAR=${JAR:-target/gpt2cls-runner.jar}
 OUT=${1:-runs/bench-classify}
 REQUESTS=${REQUESTS:-50}
+# Warm-up requests before the latency cases' timed ones. A JVM is warm once its JIT has compiled the request
+# path: after 5 requests the compiler threads still run beside the timed ones, on the CPUs the forward uses
+# (GPT-2 small at 1 x 64 measured 2.5-12 ms slower through the function path at 5 than at 30; BENCHMARKS.md).
+WARMUP=${WARMUP:-30}
 # A batch of 32 x 128 takes ~15 s on 2 CPUs: few requests, one warm-up, keep the run under 20 minutes.
 THROUGHPUT_REQUESTS=${THROUGHPUT_REQUESTS:-4}
 SEQS=${SEQS-16 64 128 512}   # set and empty: none
@@ -65,8 +69,8 @@ python_case() { # batch seq requests warmup
 
 for seq in $SEQS; do
   echo "batch 1 x $seq" >&2
-  java_cases 1 "$seq" "$REQUESTS" 1 5
-  python_case 1 "$seq" "$REQUESTS" 5
+  java_cases 1 "$seq" "$REQUESTS" 1 "$WARMUP"
+  python_case 1 "$seq" "$REQUESTS" "$WARMUP"
 done
 for batch in $BATCHES; do
   echo "batch $batch x 128" >&2

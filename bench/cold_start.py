@@ -2,7 +2,8 @@
 """classify's cold start: process start to the first answered classification, GPT-2 small (random weights).
 
 Each variant runs `java -jar gpt2cls-runner.jar classify one.json` as a fresh process, the variants
-interleaved round by round so that a busy moment on a shared machine hits all of them alike:
+interleaved round by round (each round starting with the next one) so that a busy moment on a shared machine
+hits all of them alike:
 
   unpacked        libtorch already unpacked in the DJL cache (as in the container image), the model loaded
                   by the request (lazy; an on-demand Lambda environment)
@@ -147,8 +148,11 @@ def main():
         variants.update({f"{name}-baseline": dict(v, target=baseline) for name, v in list(variants.items())})
     results = {name: [] for name in variants}
     with open(out / "cold-start.jsonl", "w") as log:
+        names = list(variants)
         for round_ in range(args.rounds):
-            for name, variant in variants.items():
+            # each round starts with the next variant: none always goes first (or right after another one)
+            for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+                variant = variants[name]
                 env = dict(variant.get("env", {}))
                 cache = None
                 if variant.get("fresh_cache"):

@@ -58,10 +58,12 @@ final class ClassifyBenchmark {
      * Latency percentiles of {@code requests} requests of {@code batch} texts of {@code seq} tokens
      * (after {@code warmup} more), sent by {@code clients} threads at once, then of the bare forward.
      *
+     * @param packProducts whether the bare forward's model is packed for serving, as the function's is
+     *                     ({@code gpt2cls.classify.packed-products})
      * @param function the function path: an event's JSON in, the answer's JSON out
      */
     static Map<String, Object> latency(Path modelDir, String shape, int batch, int seq, int requests, int warmup, int clients,
-                                       UnaryOperator<String> function) throws IOException {
+                                       boolean packProducts, UnaryOperator<String> function) throws IOException {
         NativeRuntime.init();
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("model", shape);
@@ -83,7 +85,7 @@ final class ClassifyBenchmark {
         double seconds = (System.nanoTime() - start) / 1e9;
 
         long forwardCpuStart = processCpuNanos();
-        double[] forward = clients == 1 ? bareForward(modelDir, batch, seq, requests, warmup) : null;
+        double[] forward = clients == 1 ? bareForward(modelDir, batch, seq, requests, warmup, packProducts) : null;
         double forwardCpuMs = (processCpuNanos() - forwardCpuStart) / 1e6 / (requests + warmup);
         double peakAfter = matmulGflops();
         double peak = Math.max(peakBefore, peakAfter);
@@ -92,6 +94,7 @@ final class ClassifyBenchmark {
         double flops = forwardFlops(config, batch, seq);
         double limitMs = flops / (peak * 1e9) * 1e3;
         result.put("threads", JniUtils.getNumThreads());
+        result.put("packed_products", packProducts);
         result.put("matmul_gflops", round(peak));
         result.put("matmul_gflops_before_after", List.of(round(peakBefore), round(peakAfter)));
         result.put("forward_gflop", round(flops / 1e9));
@@ -224,10 +227,14 @@ final class ClassifyBenchmark {
     }
 
     /** The model's probabilities for a ready batch of random ids: the forward and nothing around it. */
-    private static double[] bareForward(Path modelDir, int batch, int seq, int requests, int warmup) throws IOException {
+    private static double[] bareForward(Path modelDir, int batch, int seq, int requests, int warmup, boolean packProducts)
+            throws IOException {
         NativeRuntime.noGradOnThisThread();
         try (NDManager root = NDManager.newBaseManager();
              Gpt2ForSequenceClassification model = ModelCheckpoint.load(modelDir, root)) {
+            if (packProducts) {
+                model.packForServing();
+            }
             Random random = new Random(3);
             int[] ids = new int[batch * seq];
             int[] mask = new int[batch * seq];

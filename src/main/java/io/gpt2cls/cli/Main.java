@@ -192,7 +192,7 @@ public class Main implements QuarkusApplication {
                 case "classify" -> print(classify.classify(request(options, ClassifyRequest.class)));
                 case "bench-classify" -> print(ClassifyBenchmark.latency(benchModel(options), benchShape(options),
                         options.integer("batch", 1), options.integer("seq", 64), options.integer("requests", 50),
-                        options.integer("warmup", 5), options.integer("clients", 1), this::invoke));
+                        options.integer("warmup", 5), options.integer("clients", 1), config.classify().packedProducts(), this::invoke));
                 case "soak-classify" -> print(ClassifyBenchmark.soak(benchModel(options), benchShape(options),
                         options.integer("requests", 10_000), options.integer("max-seq", 256), options.integer("bad-every", 20), this::invoke));
                 case "bench-train" -> print(ThroughputBenchmark.run(ModelPreset.byId(options.required("preset")),

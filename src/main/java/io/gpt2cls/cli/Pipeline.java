@@ -121,7 +121,7 @@ public class Pipeline {
             }
         }
         Path model = store.fetchSet(Location.parse(train.output), ModelCheckpoint.CONFIG_FILE);
-        try (TextClassifier classifier = TextClassifier.load(model, train.output, "", TextClassifier.DEFAULT_TOKENS_PER_FORWARD)) {
+        try (TextClassifier classifier = TextClassifier.load(model, train.output, "", TextClassifier.DEFAULT_TOKENS_PER_FORWARD, true)) {
             List<TextClassifier.Prediction> predictions = classifier.classify(texts);
             System.out.printf("%n  %-6s %-9s %-6s %s%n", "true", "predicted", "p", "message (first line)");
             for (int i = 0; i < texts.size(); i++) {

@@ -147,6 +147,15 @@ public interface AppConfig {
         int tokensPerForward();
 
         /**
+         * Whether a served model's matrix products take their weights in MKL's packed layout (the weight laid
+         * out once for MKL's kernel instead of at every product): GPT-2 small's forward ~8% faster at 64
+         * tokens, its products 1.2-1.4x faster for texts of 8 to 32 tokens, for ~0.1 s more per model load;
+         * memory as before (the plain copies are freed). Off where libtorch has no MKL.
+         */
+        @WithDefault("true")
+        boolean packedProducts();
+
+        /**
          * Weights of the models held in memory at once (the configured one and those requests
          * named): past it, the least recently used are let go (after the requests under way on
          * them). The default holds two GPT-2-small models (498 MB each in float32).

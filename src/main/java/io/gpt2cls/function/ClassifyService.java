@@ -256,7 +256,8 @@ public class ClassifyService {
                 Path dir = store.fetchSet(location, ModelCheckpoint.CONFIG_FILE);
                 TextClassifier model;
                 try {
-                    model = TextClassifier.load(dir, location.toString(), version, config.classify().tokensPerForward());
+                    model = TextClassifier.load(dir, location.toString(), version, config.classify().tokensPerForward(),
+                            config.classify().packedProducts());
                 } catch (Throwable e) {
                     failedLoads.incrementAndGet();
                     afterRetired(dir); // a corrupt set would otherwise sit in the cache, read again by every retry

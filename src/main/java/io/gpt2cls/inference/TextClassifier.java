@@ -70,8 +70,8 @@ public final class TextClassifier implements AutoCloseable {
     /** Where a load's time went, in milliseconds; the tokenizer loads while libtorch and the weights do. */
     public record LoadTimes(long engine, long weights, long tokenizer, long total) {}
 
-    private TextClassifier(NDManager root, Gpt2ForSequenceClassification model, TextTokenizer tokenizer, Truncation truncation,
-                           String location, String version, int tokensPerForward, LoadTimes loadTimes) {
+    private TextClassifier(NDManager root, Gpt2ForSequenceClassification model, long weightBytes, TextTokenizer tokenizer,
+                           Truncation truncation, String location, String version, int tokensPerForward, LoadTimes loadTimes) {
         this.root = root;
         this.model = model;
         this.tokenizer = tokenizer;
@@ -80,13 +80,12 @@ public final class TextClassifier implements AutoCloseable {
         this.version = version;
         this.tokensPerForward = tokensPerForward;
         this.loadTimes = loadTimes;
-        this.weightBytes = model.namedParameters().values().stream()
-                .mapToLong(a -> a.getShape().size() * a.getDataType().getNumOfBytes()).sum();
+        this.weightBytes = weightBytes;
     }
 
     /** Loads a local model directory (config.json, model.safetensors, tokenizer.json) to classify with, as the CLI does. */
     public static TextClassifier load(Path modelDir) throws IOException {
-        return load(modelDir, modelDir.toString(), "", DEFAULT_TOKENS_PER_FORWARD);
+        return load(modelDir, modelDir.toString(), "", DEFAULT_TOKENS_PER_FORWARD, true);
     }
 
     /**
@@ -94,8 +93,11 @@ public final class TextClassifier implements AutoCloseable {
      *
      * @param location where the model came from, as the user named it (responses report it)
      * @param version  which version of that location this is (responses report it)
+     * @param packProducts whether the matrix products' weights go into MKL's packed layout
+     *                     ({@link Gpt2ForSequenceClassification#packForServing}): faster forwards, a longer load
      */
-    public static TextClassifier load(Path modelDir, String location, String version, int tokensPerForward) throws IOException {
+    public static TextClassifier load(Path modelDir, String location, String version, int tokensPerForward, boolean packProducts)
+            throws IOException {
         if (tokensPerForward < 1) {
             throw new IllegalArgumentException("tokens per forward must be at least 1, got " + tokensPerForward);
         }
@@ -103,27 +105,38 @@ public final class TextClassifier implements AutoCloseable {
         long start = System.nanoTime();
         CompletableFuture<TimedTokenizer> tokenizer = CompletableFuture.supplyAsync(() -> TimedTokenizer.load(modelDir));
         NDManager root = null;
+        Gpt2ForSequenceClassification model = null;
         try {
             Engine.getInstance(); // loads libtorch: the largest part of a cold start
             long engineDone = System.nanoTime();
             root = NDManager.newBaseManager();
-            Gpt2ForSequenceClassification model = ModelCheckpoint.load(modelDir, root);
-            long weightsDone = System.nanoTime();
+            model = ModelCheckpoint.load(modelDir, root);
             if (model.config.pad_token_id == null) {
                 throw new ModelFormatException(modelDir.resolve(ModelCheckpoint.CONFIG_FILE)
                         + " has no pad_token_id; batches need one (GPT-2 pads with 50256)");
             }
+            long parameters = model.parameterCount();
+            long weightBytes = model.namedParameters().values().stream()
+                    .mapToLong(a -> a.getShape().size() * a.getDataType().getNumOfBytes()).sum(); // packed, about the same
+            long readDone = System.nanoTime();
+            boolean packed = packProducts && model.packForServing();
+            long weightsDone = System.nanoTime();
             Truncation truncation = TokenizerFiles.truncationOf(modelDir, model.config.n_positions);
             TimedTokenizer loaded = join(tokenizer);
             LoadTimes times = new LoadTimes(elapsedMillis(start, engineDone), elapsedMillis(engineDone, weightsDone), loaded.millis(),
                     elapsedMillis(start, System.nanoTime()));
             LOG.infof("loaded model %s (version %s, %,d parameters, labels %s, texts cut to %d tokens on the %s) in %d ms:"
-                            + " engine %d ms, weights %d ms, tokenizer %d ms alongside", location, version.isEmpty() ? "-" : version,
-                    model.parameterCount(), model.config.labels(), truncation.maxLength(), truncation.side().id(), times.total(),
-                    times.engine(), times.weights(), times.tokenizer());
-            return new TextClassifier(root, model, loaded.tokenizer(), truncation, location, version, tokensPerForward, times);
+                            + " engine %d ms, weights %d ms (%s), tokenizer %d ms alongside", location, version.isEmpty() ? "-" : version,
+                    parameters, model.config.labels(), truncation.maxLength(), truncation.side().id(), times.total(),
+                    times.engine(), times.weights(), packed ? "products packed for MKL in " + elapsedMillis(readDone, weightsDone) + " ms"
+                            : packProducts ? "products not packed: no MKL packed GEMM for these weights" : "products not packed",
+                    times.tokenizer());
+            return new TextClassifier(root, model, weightBytes, loaded.tokenizer(), truncation, location, version, tokensPerForward, times);
         } catch (Throwable e) { // an Error too (out of memory, a native library's): free what was allocated, then report it
             tokenizer.thenAccept(loaded -> loaded.tokenizer().close());
+            if (model != null) {
+                model.close(); // its weights, packed ones too
+            }
             if (root != null) {
                 root.close(); // the weights: every array was made under it
             }

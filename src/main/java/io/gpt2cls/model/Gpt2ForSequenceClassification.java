@@ -59,6 +59,8 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
     final Gpt2Model transformer;
     final NDArray score; // (num_labels, n_embd), nn.Linear layout, no bias
     private final Map<String, NDArray> parameters;
+    /** The products' weights in MKL's layout, once {@link #packForServing} has run; their memory is not the manager's. */
+    private final List<PackedWeight> packedWeights = new ArrayList<>();
 
     /** The result of one forward pass; the arrays live on the manager of the call. */
     public record Output(NDArray logits, NDArray pooledHidden, int[] poolIndex) {}
@@ -107,6 +109,9 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
      * {@code step}; the caller closes it after it has read them (and after backward, in training).
      */
     public Output forward(TokenBatch batch, NDManager step, boolean training) {
+        if (training) {
+            requireUnpacked("it trains");
+        }
         int b = batch.batchSize();
         int t = batch.seqLen();
         Inputs in = inputs(batch, step);
@@ -247,6 +252,7 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
      * forward and backward on the copy and applies its gradients to this model's float32 weights.
      */
     public Gpt2ForSequenceClassification castTo(DataType type, NDManager parent) {
+        requireUnpacked("it is copied");
         NDManager copyManager = parent.newSubManager();
         return new Gpt2ForSequenceClassification(config, copyManager, (name, shape) -> {
             NDArray cast = parameters.get(name).toType(type, true);
@@ -255,9 +261,46 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         });
     }
 
+    /**
+     * Readies this model to serve: every block's four matrix products take their weights in MKL's packed
+     * layout ({@link PackedWeight}: 1.1x faster products at 64 rows, 1.2-1.4x at 8-32), and the plain copies
+     * are freed, so the model holds about the memory it held. From then on it runs inference only: a training
+     * forward, {@link #namedParameters()} (saving, training, a working copy) refuse. Changes nothing and
+     * answers false where the weights cannot be packed (not float32 on the CPU; a libtorch without MKL).
+     */
+    public synchronized boolean packForServing() {
+        if (!packedWeights.isEmpty()) {
+            return true;
+        }
+        List<Conv1D> products = new ArrayList<>();
+        for (Block block : transformer.h) {
+            products.addAll(List.of(block.attn.c_attn, block.attn.c_proj, block.mlp.c_fc, block.mlp.c_proj));
+        }
+        if (!products.stream().allMatch(product -> PackedWeight.canPack(product.weight))) {
+            return false;
+        }
+        for (Conv1D product : products) {
+            packedWeights.add(product.pack()); // one that fails (out of memory) leaves a model that still serves; close() frees
+        }
+        return true;
+    }
+
+    /** Whether {@link #packForServing} has run: the model then serves only. */
+    public boolean packedForServing() {
+        return !packedWeights.isEmpty();
+    }
+
     /** Weights under the names {@code save_pretrained} writes, in the order the modules took them. */
     public Map<String, NDArray> namedParameters() {
+        requireUnpacked("its weights are read");
         return parameters;
+    }
+
+    private void requireUnpacked(String what) {
+        if (packedForServing()) {
+            throw new IllegalStateException("this model was packed for serving (packForServing), so it cannot be used where " + what
+                    + "; load the checkpoint again for that");
+        }
     }
 
     public NDManager manager() {
@@ -271,6 +314,7 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
     @Override
     public void close() {
         manager.close();
+        packedWeights.forEach(PackedWeight::close);
     }
 
     /**
@@ -355,7 +399,8 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
 
     /** Hugging Face's Conv1D: a linear layer whose weight is stored [in, out]. */
     static final class Conv1D {
-        final NDArray weight; // (in, out)
+        NDArray weight; // (in, out); freed once packed
+        PackedWeight packed; // the weight in MKL's packed layout, in a model that only serves ({@link #packForServing})
         final NDArray bias; // (out)
 
         Conv1D(String name, int in, int out, WeightSource weights) {
@@ -364,7 +409,18 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         }
 
         NDArray forward(NDArray x) {
+            if (packed != null) {
+                return packed.times(x).addi(bias); // the product is a fresh array: the bias goes into it
+            }
             return x.matMul(weight).add(bias); // (..., in) @ (in, out) -> (..., out)
+        }
+
+        /** Replaces the weight by its packed form; the plain one is freed. */
+        PackedWeight pack() {
+            packed = PackedWeight.of(weight);
+            PackedWeight.discard(weight);
+            weight = null;
+            return packed;
         }
     }
 

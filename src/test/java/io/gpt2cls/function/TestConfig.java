@@ -74,6 +74,11 @@ final class TestConfig implements AppConfig {
             }
 
             @Override
+            public boolean packedProducts() {
+                return true;
+            }
+
+            @Override
             public MemorySize modelMemory() {
                 return new MemorySize(BigInteger.valueOf(modelMemory));
             }

@@ -34,7 +34,7 @@ class ModelCacheTest {
 
     /** A version of the model at {@code location}, read from {@code dir}. */
     static TextClassifier load(Path dir, String location, String version) throws IOException {
-        return TextClassifier.load(dir, location, version, TextClassifier.DEFAULT_TOKENS_PER_FORWARD);
+        return TextClassifier.load(dir, location, version, TextClassifier.DEFAULT_TOKENS_PER_FORWARD, true);
     }
 
     @Test

@@ -2,8 +2,10 @@ package io.gpt2cls.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -159,6 +162,48 @@ class Gpt2ParityTest {
             assertArrayEquals(pooled, model.pooledLogits(batch, step).toFloatArray());
         }
         model.namedParameters().forEach((name, weight) -> assertArrayEquals(before.get(name), weight.toFloatArray(), name));
+    }
+
+    /**
+     * A model packed for serving (MKL's packed products, the plain weights dropped) gives Hugging Face's logits
+     * through both forwards, leaves its safetensors file as it was (the dropped pages are of a private
+     * mapping), and refuses what needs the plain weights, naming why.
+     */
+    @Test
+    void aModelPackedForServingGivesTheReferenceLogitsAndRefusesToTrainOrSave(@TempDir Path dir) throws Exception {
+        assertTrue(PackedWeight.available(), "this libtorch exports MKL's packed GEMM (linux-x86_64 CPU build)");
+        Path copy = dir.resolve("model");
+        Files.createDirectories(copy);
+        try (var files = Files.list(FIXTURE.resolve("model"))) {
+            for (Path file : files.toList()) {
+                Files.copy(file, copy.resolve(file.getFileName()));
+            }
+        }
+        byte[] weightsBefore = Files.readAllBytes(copy.resolve(ModelCheckpoint.WEIGHTS_FILE));
+        TokenBatch batch = fixtureBatch();
+        try (NDManager packedRoot = NDManager.newBaseManager();
+             Gpt2ForSequenceClassification packed = ModelCheckpoint.load(copy, packedRoot)) {
+            assertTrue(packed.packForServing());
+            assertTrue(packed.packedForServing());
+            try (NDManager step = packedRoot.newSubManager()) {
+                float[] full = packed.forward(batch, step, false).logits().toFloatArray();
+                float[] pooled = packed.pooledLogits(batch, step).toFloatArray();
+                int numLabels = packed.config.numLabels();
+                for (int r = 0; r < batch.batchSize(); r++) {
+                    for (int l = 0; l < numLabels; l++) {
+                        double reference = expected.get("rows").get(r).get("logits").get(l).asDouble();
+                        assertEquals(reference, full[r * numLabels + l], 1e-4, "forward, row " + r);
+                        assertEquals(reference, pooled[r * numLabels + l], 1e-4, "pooled forward, row " + r);
+                    }
+                }
+                IllegalStateException training = assertThrows(IllegalStateException.class, () -> packed.forward(batch, step, true));
+                assertTrue(training.getMessage().contains("packed for serving"), training.getMessage());
+            }
+            assertThrows(IllegalStateException.class, packed::namedParameters);
+            assertThrows(IllegalStateException.class, () -> ModelCheckpoint.save(packed, dir.resolve("saved")));
+            assertThrows(IllegalStateException.class, () -> packed.castTo(ai.djl.ndarray.types.DataType.FLOAT16, packedRoot));
+        }
+        assertArrayEquals(weightsBefore, Files.readAllBytes(copy.resolve(ModelCheckpoint.WEIGHTS_FILE)));
     }
 
     /** Both forms of gelu_new (training's, and inference's in place) against its tanh formula. */

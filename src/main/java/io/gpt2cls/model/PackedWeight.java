@@ -1,0 +1,187 @@
+package io.gpt2cls.model;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.LibUtils;
+
+/**
+ * A {@link Gpt2ForSequenceClassification.Conv1D} weight (in, out) in MKL's packed GEMM layout, for a model that
+ * only serves. A plain product {@code x @ W} has MKL copy W into the order its kernel reads it, on every call:
+ * for the short inputs classify sees (a text of 16 to 128 tokens is a product of 16 to 128 rows) that copy is a
+ * large part of the product. Packed once ({@code cblas_sgemm_pack}), each product is {@code cblas_sgemm_compute}
+ * alone: GPT-2 small's products measured 1.1x faster at 64 rows, 1.2-1.4x at 8-32 (BENCHMARKS.md, issue 18).
+ * Results equal the plain product's up to float rounding: MKL sums in another order for some shapes.
+ *
+ * <p>libtorch's CPU library links MKL and exports both functions; where it does not (a libtorch without MKL),
+ * {@link #available()} is false and models keep their plain products.
+ *
+ * <p>Owns its memory (outside libtorch's allocator): freed by {@link #close()}, which the model's close calls.
+ * MKL asks for 2.2-4.9x the weight's bytes, but writes (and so makes resident) about the weight's own size.
+ */
+final class PackedWeight implements AutoCloseable {
+
+    // CBLAS's enums, as mkl_cblas.h numbers them
+    private static final int ROW_MAJOR = 101;
+    private static final int NO_TRANS = 111;
+    private static final int PACKED = 151;
+    private static final int B_MATRIX = 162;
+    /**
+     * The row count MKL lays the weight out for; products of any row count can use the layout, but MKL picks
+     * the layout's kernel by it. Over GPT-2 small's 48 products, packed for 256 rows: 1.1x faster than plain
+     * at 1 row, 2x at 4, 1.7x at 16, 1.3x at 64, 1.1x at 128, 1.04x at 512; packed for 1 row it is slower
+     * than plain at 64, and packed for 1,024 too (BENCHMARKS.md, issue 18).
+     */
+    static final int PACKED_FOR_ROWS = 256;
+
+    final int in;
+    final int out;
+    private Pointer packed;
+    private long address;
+
+    private PackedWeight(int in, int out, long address) {
+        this.in = in;
+        this.out = out;
+        this.address = address;
+        this.packed = new Pointer(address);
+    }
+
+    /** Whether this libtorch exports MKL's packed GEMM (checked once, after libtorch has loaded). */
+    static boolean available() {
+        return Mkl.linked();
+    }
+
+    /** Whether {@code weight} can be packed: a float32 matrix in host memory, and MKL's packed GEMM at hand. */
+    static boolean canPack(NDArray weight) {
+        return available() && weight.getDataType() == DataType.FLOAT32 && Device.cpu().equals(weight.getDevice())
+                && weight.getShape().dimension() == 2;
+    }
+
+    /** {@code weight} (in, out) packed; the array itself is left as it was. */
+    static PackedWeight of(NDArray weight) {
+        if (!canPack(weight)) {
+            throw new IllegalArgumentException("cannot pack a " + weight.getDataType() + " array of shape " + weight.getShape()
+                    + " on " + weight.getDevice() + (available() ? "" : ": this libtorch exports no MKL packed GEMM"));
+        }
+        int in = Math.toIntExact(weight.getShape().get(0));
+        int out = Math.toIntExact(weight.getShape().get(1));
+        long bytes = Mkl.cblas_sgemm_pack_get_size(B_MATRIX, PACKED_FOR_ROWS, out, in);
+        long address = Native.malloc(bytes);
+        if (address == 0) {
+            throw new OutOfMemoryError("could not allocate " + bytes + " bytes for a packed " + in + " x " + out + " weight");
+        }
+        PackedWeight packedWeight = new PackedWeight(in, out, address);
+        Mkl.cblas_sgemm_pack(ROW_MAJOR, B_MATRIX, NO_TRANS, PACKED_FOR_ROWS, out, in, 1f, host(weight), out, packedWeight.packed);
+        return packedWeight;
+    }
+
+    /**
+     * Frees a packed weight's plain copy: the pages wholly inside its memory are dropped (madvise DONTNEED),
+     * then the array is closed. Closing alone would not do: a checkpoint's weights are slices of the
+     * safetensors file's one mapping ({@link ModelCheckpoint}), which stays while other weights use it, and
+     * packing has read every page of it. Nothing may read the array afterwards.
+     */
+    static void discard(NDArray weight) {
+        ByteBuffer memory = weight.toByteBuffer(true);
+        long start = Pointer.nativeValue(Native.getDirectBufferPointer(memory));
+        long pageSize = Libc.pageSize();
+        long first = (start + pageSize - 1) / pageSize * pageSize;
+        long end = (start + memory.capacity()) / pageSize * pageSize;
+        if (end > first) {
+            Libc.madvise(new Pointer(first), end - first, Libc.MADV_DONTNEED); // advice only: a refusal leaves the pages
+        }
+        weight.close();
+    }
+
+    /** {@code x} (..., in) @ the weight: (..., out), a new array on {@code x}'s manager. */
+    NDArray times(NDArray x) {
+        Shape shape = x.getShape();
+        if (shape.get(shape.dimension() - 1) != in || x.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException("a packed " + in + " x " + out + " float32 weight times a " + x.getDataType()
+                    + " array of shape " + shape);
+        }
+        int rows = Math.toIntExact(shape.size() / in);
+        NDArray y = x.getManager().create(shape.slice(0, shape.dimension() - 1).add(out)); // uninitialised: beta = 0
+        Mkl.cblas_sgemm_compute(ROW_MAJOR, NO_TRANS, PACKED, rows, out, in, host(x), in, packed, out, 0f, host(y), out);
+        return y;
+    }
+
+    /**
+     * A host float32 array's memory. DJL hands over libtorch's own memory for a contiguous array, and for
+     * another a contiguous copy, attached to the array's manager (so alive as long as the array's scope).
+     */
+    private static Pointer host(NDArray array) {
+        return Native.getDirectBufferPointer(array.toByteBuffer(true));
+    }
+
+    @Override
+    public synchronized void close() {
+        if (address != 0) {
+            Native.free(address);
+            address = 0;
+            packed = null;
+        }
+    }
+
+    /*
+     * The two native bindings below are made on first use, never in a static initializer: Quarkus's class
+     * preloading initialises the application's classes while it boots, beside libtorch's own load, and
+     * binding MKL's functions needs libtorch loaded.
+     */
+
+    /** The C library's page functions. */
+    private static final class Libc {
+        static final int MADV_DONTNEED = 4;
+        private static long pageSize; // guarded by Libc.class; 0 until bound
+
+        static synchronized long pageSize() {
+            if (pageSize == 0) {
+                Native.register(Libc.class, NativeLibrary.getInstance("c"));
+                pageSize = getpagesize();
+            }
+            return pageSize;
+        }
+
+        static native int getpagesize();
+
+        static native int madvise(Pointer address, long length, int advice);
+    }
+
+    /** MKL's packed GEMM, bound to libtorch's CPU library on first use (a weight exists: libtorch has loaded). */
+    private static final class Mkl {
+        private static Boolean linked; // guarded by Mkl.class; null until tried
+
+        static synchronized boolean linked() {
+            if (linked == null) {
+                linked = link();
+            }
+            return linked;
+        }
+
+        static native long cblas_sgemm_pack_get_size(int identifier, int m, int n, int k);
+
+        static native void cblas_sgemm_pack(int layout, int identifier, int trans, int m, int n, int k, float alpha, Pointer src,
+                                            int ld, Pointer dest);
+
+        static native void cblas_sgemm_compute(int layout, int transa, int transb, int m, int n, int k, Pointer a, int lda,
+                                               Pointer b, int ldb, float beta, Pointer c, int ldc);
+
+        private static boolean link() {
+            try {
+                Path library = Path.of(LibUtils.getLibtorchPath()).resolve(System.mapLibraryName("torch_cpu"));
+                Native.register(Mkl.class, NativeLibrary.getInstance(library.toString()));
+                return true;
+            } catch (UnsatisfiedLinkError | RuntimeException e) { // no such library or symbol: plain products
+                return false;
+            }
+        }
+    }
+}
