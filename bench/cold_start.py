@@ -26,6 +26,9 @@ hits all of them alike:
                   default): classify's cold start as Lambda runs it
   handler-runtime-flags-verified
                   the same without those JAVA_TOOL_OPTIONS (application classes verified, the JVM's default)
+  handler-runtime-flags-plain
+                  handler-runtime-flags with gpt2cls.classify.packed-products=false: the model's products are not
+                  packed for MKL at load (a shorter load, slower forwards)
 
 With --baseline DIR (a directory holding another build's gpt2cls-runner.jar and lib/, e.g. a copy of an
 earlier commit's target/), each selected variant also runs from DIR as "<variant>-baseline", in the same
@@ -134,6 +137,9 @@ def main():
         "handler-runtime-flags": {"handler": image_handler(), "jvm": lambda_runtime_flags(),
                                   "env": {"JAVA_TOOL_OPTIONS": classify_java_tool_options()}},
         "handler-runtime-flags-verified": {"handler": image_handler(), "jvm": lambda_runtime_flags()},
+        "handler-runtime-flags-plain": {"handler": image_handler(), "jvm": lambda_runtime_flags(),
+                                        "env": {"JAVA_TOOL_OPTIONS": classify_java_tool_options(),
+                                                "GPT2CLS_CLASSIFY_PACKED_PRODUCTS": "false"}},
         "unpacked": {},
         "not-unpacked": {"fresh_cache": True},
         "eager": {"env": {"GPT2CLS_CLASSIFY_LOAD_ON_START": "true"}},

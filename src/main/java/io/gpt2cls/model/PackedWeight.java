@@ -18,7 +18,8 @@ import ai.djl.pytorch.jni.LibUtils;
  * only serves. A plain product {@code x @ W} has MKL copy W into the order its kernel reads it, on every call:
  * for the short inputs classify sees (a text of 16 to 128 tokens is a product of 16 to 128 rows) that copy is a
  * large part of the product. Packed once ({@code cblas_sgemm_pack}), each product is {@code cblas_sgemm_compute}
- * alone: GPT-2 small's products measured 1.1x faster at 64 rows, 1.2-1.4x at 8-32 (BENCHMARKS.md, issue 18).
+ * alone: GPT-2 small's 48 products, each weight read from memory as in a forward, measured 1.3x faster at 64
+ * rows and 1.7x at 16 (BENCHMARKS.md, issue 18).
  * Results equal the plain product's up to float rounding: MKL sums in another order for some shapes.
  *
  * <p>libtorch's CPU library links MKL and exports both functions; where it does not (a libtorch without MKL),
@@ -44,13 +45,11 @@ final class PackedWeight implements AutoCloseable {
 
     final int in;
     final int out;
-    private Pointer packed;
-    private long address;
+    private Pointer packed; // malloc'd; null once freed
 
     private PackedWeight(int in, int out, long address) {
         this.in = in;
         this.out = out;
-        this.address = address;
         this.packed = new Pointer(address);
     }
 
@@ -108,9 +107,13 @@ final class PackedWeight implements AutoCloseable {
             throw new IllegalArgumentException("a packed " + in + " x " + out + " float32 weight times a " + x.getDataType()
                     + " array of shape " + shape);
         }
+        Pointer weight = packed;
+        if (weight == null) { // a native read of freed memory would crash the process, not fail the request
+            throw new IllegalStateException("a packed " + in + " x " + out + " weight used after its model was closed");
+        }
         int rows = Math.toIntExact(shape.size() / in);
         NDArray y = x.getManager().create(shape.slice(0, shape.dimension() - 1).add(out)); // uninitialised: beta = 0
-        Mkl.cblas_sgemm_compute(ROW_MAJOR, NO_TRANS, PACKED, rows, out, in, host(x), in, packed, out, 0f, host(y), out);
+        Mkl.cblas_sgemm_compute(ROW_MAJOR, NO_TRANS, PACKED, rows, out, in, host(x), in, weight, out, 0f, host(y), out);
         return y;
     }
 
@@ -124,9 +127,8 @@ final class PackedWeight implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (address != 0) {
-            Native.free(address);
-            address = 0;
+        if (packed != null) {
+            Native.free(Pointer.nativeValue(packed));
             packed = null;
         }
     }

@@ -72,6 +72,17 @@ class PackedWeightTest {
         }
     }
 
+    /** Past close its memory is freed: a product then fails the call instead of reading freed memory. */
+    @Test
+    void aClosedPackedWeightRefusesToMultiply() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            PackedWeight packed = PackedWeight.of(manager.randomNormal(new Shape(16, 8)));
+            packed.close();
+            packed.close(); // twice is once
+            assertThrows(IllegalStateException.class, () -> packed.times(manager.randomNormal(new Shape(2, 16))));
+        }
+    }
+
     /** A model whose weights cannot be packed (a float16 working copy) stays as it was and keeps working. */
     @Test
     void aFloat16ModelIsNotPacked() {
