@@ -85,7 +85,7 @@ final class ClassifyBenchmark {
         double seconds = (System.nanoTime() - start) / 1e9;
 
         long forwardCpuStart = processCpuNanos();
-        double[] forward = clients == 1 ? bareForward(modelDir, batch, seq, requests, warmup, packProducts) : null;
+        BareForward forward = clients == 1 ? bareForward(modelDir, batch, seq, requests, warmup, packProducts) : null;
         double forwardCpuMs = (processCpuNanos() - forwardCpuStart) / 1e6 / (requests + warmup);
         double peakAfter = matmulGflops();
         double peak = Math.max(peakBefore, peakAfter);
@@ -94,7 +94,6 @@ final class ClassifyBenchmark {
         double flops = forwardFlops(config, batch, seq);
         double limitMs = flops / (peak * 1e9) * 1e3;
         result.put("threads", JniUtils.getNumThreads());
-        result.put("packed_products", packProducts);
         result.put("matmul_gflops", round(peak));
         result.put("matmul_gflops_before_after", List.of(round(peakBefore), round(peakAfter)));
         result.put("forward_gflop", round(flops / 1e9));
@@ -105,8 +104,9 @@ final class ClassifyBenchmark {
         result.put("texts_per_s", round(batch * requests / seconds));
         result.put("cpu_ms_per_request", round(cpuMsPerRequest));
         if (forward != null) {
-            putPercentiles(result, "forward_", forward);
-            result.put("forward_p50_over_flop_limit", round(percentile(forward, 0.5) / limitMs));
+            result.put("forward_products_packed", forward.productsPacked());
+            putPercentiles(result, "forward_", forward.latencies());
+            result.put("forward_p50_over_flop_limit", round(percentile(forward.latencies(), 0.5) / limitMs));
             result.put("forward_cpu_ms", round(forwardCpuMs));
         }
         result.put("rss_mb", orMinusOne(ResidentMemory.megabytes()));
@@ -226,15 +226,16 @@ final class ClassifyBenchmark {
         return latencies;
     }
 
+    /** The bare forward's latencies in milliseconds, and whether its model's products were packed as asked. */
+    private record BareForward(double[] latencies, boolean productsPacked) {}
+
     /** The model's probabilities for a ready batch of random ids: the forward and nothing around it. */
-    private static double[] bareForward(Path modelDir, int batch, int seq, int requests, int warmup, boolean packProducts)
+    private static BareForward bareForward(Path modelDir, int batch, int seq, int requests, int warmup, boolean packProducts)
             throws IOException {
         NativeRuntime.noGradOnThisThread();
         try (NDManager root = NDManager.newBaseManager();
              Gpt2ForSequenceClassification model = ModelCheckpoint.load(modelDir, root)) {
-            if (packProducts) {
-                model.packForServing();
-            }
+            boolean packed = packProducts && model.packForServing();
             Random random = new Random(3);
             int[] ids = new int[batch * seq];
             int[] mask = new int[batch * seq];
@@ -253,7 +254,7 @@ final class ClassifyBenchmark {
                     latencies[i] = (System.nanoTime() - start) / 1e6;
                 }
             }
-            return latencies;
+            return new BareForward(latencies, packed);
         }
     }
 

@@ -16,6 +16,7 @@ import io.gpt2cls.dataset.Manifest;
 import io.gpt2cls.dataset.TokenizedDataset;
 import io.gpt2cls.function.FinetuneRequest;
 import io.gpt2cls.function.FinetuneResponse;
+import io.gpt2cls.function.AppConfig;
 import io.gpt2cls.function.FinetuneService;
 import io.gpt2cls.function.PrepareRequest;
 import io.gpt2cls.function.PrepareResponse;
@@ -51,6 +52,8 @@ public class Pipeline {
     PrepareService prepare;
     @Inject
     FinetuneService finetune;
+    @Inject
+    AppConfig config;
 
     /**
      * Runs the pipeline with every artifact under {@code work}: a local directory, or an s3:// prefix
@@ -121,7 +124,8 @@ public class Pipeline {
             }
         }
         Path model = store.fetchSet(Location.parse(train.output), ModelCheckpoint.CONFIG_FILE);
-        try (TextClassifier classifier = TextClassifier.load(model, train.output, "", TextClassifier.DEFAULT_TOKENS_PER_FORWARD, true)) {
+        try (TextClassifier classifier = TextClassifier.load(model, train.output, "", TextClassifier.DEFAULT_TOKENS_PER_FORWARD,
+                config.classify().packedProducts())) {
             List<TextClassifier.Prediction> predictions = classifier.classify(texts);
             System.out.printf("%n  %-6s %-9s %-6s %s%n", "true", "predicted", "p", "message (first line)");
             for (int i = 0; i < texts.size(); i++) {

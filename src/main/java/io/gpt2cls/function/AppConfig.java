@@ -149,8 +149,9 @@ public interface AppConfig {
         /**
          * Whether a served model's matrix products take their weights in MKL's packed layout (the weight laid
          * out once for MKL's kernel instead of at every product): GPT-2 small's forward 1.15-1.4x faster for
-         * texts of 128 down to 16 tokens, for ~0.1 s more per model load (~45 ms more to a cold start's first
-         * answer); memory as before (the plain copies are freed). Off where libtorch has no MKL.
+         * texts of 128 down to 16 tokens, for ~0.1-0.15 s more per model load (~0.1 s more to a cold start's
+         * first answer, the check of packed against plain products included); memory as before (the plain
+         * copies are freed). Off where libtorch has no MKL or the check fails.
          */
         @WithDefault("true")
         boolean packedProducts();

@@ -133,7 +133,9 @@ public final class TextClassifier implements AutoCloseable {
                             + " engine %d ms, weights %d ms (%s), tokenizer %d ms alongside", location, version.isEmpty() ? "-" : version,
                     parameters, model.config.labels(), truncation.maxLength(), truncation.side().id(), times.total(),
                     times.engine(), times.weights(), packed ? "products packed for MKL in " + elapsedMillis(readDone, weightsDone) + " ms"
-                            : packProducts ? "products not packed: no MKL packed GEMM for these weights" : "products not packed",
+                            : packProducts ? "products not packed: no MKL packed GEMM in this libtorch, weights not float32 on the CPU,"
+                                    + " or packed products that disagreed with the plain ones (warned above)"
+                                    : "products not packed: gpt2cls.classify.packed-products=false",
                     times.tokenizer());
             return new TextClassifier(root, model, weightBytes, loaded.tokenizer(), truncation, location, version, tokensPerForward, times);
         } catch (Throwable e) { // an Error too (out of memory, a native library's): free what was allocated, then report it

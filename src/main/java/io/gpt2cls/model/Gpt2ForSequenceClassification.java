@@ -266,7 +266,9 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
      * layout ({@link PackedWeight}: products 1.3x faster at 64 rows, 1.7x at 16), and the plain copies
      * are freed, so the model holds about the memory it held. From then on it runs inference only: a training
      * forward, {@link #namedParameters()} (saving, training, a working copy) refuse. Changes nothing and
-     * answers false where the weights cannot be packed (not float32 on the CPU; a libtorch without MKL).
+     * answers false where the weights cannot be packed (not float32 on the CPU; a libtorch without MKL) or
+     * MKL's packed products disagree with the plain ones on this CPU ({@link PackedWeight#agreesWithPlain}).
+     * Call it before the model is shared: a forward running meanwhile could read a weight being dropped.
      */
     public synchronized boolean packForServing() {
         if (!packedWeights.isEmpty()) {
@@ -276,11 +278,14 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         for (Block block : transformer.h) {
             products.addAll(List.of(block.attn.c_attn, block.attn.c_proj, block.mlp.c_fc, block.mlp.c_proj));
         }
-        if (!products.stream().allMatch(product -> PackedWeight.canPack(product.weight))) {
+        if (products.isEmpty() || !products.stream().allMatch(product -> PackedWeight.canPack(product.weight)
+                && PackedWeight.agreesWithPlain(product.weight))) {
             return false;
         }
         for (Conv1D product : products) {
-            packedWeights.add(product.pack()); // one that fails (out of memory) leaves a model that still serves; close() frees
+            PackedWeight packed = PackedWeight.of(product.weight);
+            packedWeights.add(packed); // close() frees it from here on, whatever fails next
+            product.usePacked(packed); // one that fails part way (out of memory) leaves a model that still serves
         }
         return true;
     }
@@ -415,12 +420,11 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
             return x.matMul(weight).add(bias); // (..., in) @ (in, out) -> (..., out)
         }
 
-        /** Replaces the weight by its packed form; the plain one is freed. */
-        PackedWeight pack() {
-            packed = PackedWeight.of(weight);
+        /** Multiplies with {@code packedWeight} (this weight, packed) from now on; the plain weight is freed. */
+        void usePacked(PackedWeight packedWeight) {
+            packed = packedWeight;
             PackedWeight.discard(weight);
             weight = null;
-            return packed;
         }
     }
 

@@ -2,6 +2,12 @@ package io.gpt2cls.model;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
+
+import org.jboss.logging.Logger;
 
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
@@ -9,6 +15,7 @@ import com.sun.jna.Pointer;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.LibUtils;
@@ -25,10 +32,18 @@ import ai.djl.pytorch.jni.LibUtils;
  * <p>libtorch's CPU library links MKL and exports both functions; where it does not (a libtorch without MKL),
  * {@link #available()} is false and models keep their plain products.
  *
+ * <p>MKL documents a packed matrix for the sizes it was packed for; this class packs for
+ * {@value #PACKED_FOR_ROWS} rows and multiplies any row count with it (PyTorch's and Intel's own packed
+ * linears repack or fall back to the plain product instead). That it gives the plain product's numbers was
+ * measured on this project's CPU only, and MKL picks its kernels by the CPU. So every process checks it
+ * again, once per weight shape, before a model drops a plain weight: {@link #agreesWithPlain}.
+ *
  * <p>Owns its memory (outside libtorch's allocator): freed by {@link #close()}, which the model's close calls.
  * MKL asks for 2.2-4.9x the weight's bytes, but writes (and so makes resident) about the weight's own size.
  */
 final class PackedWeight implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(PackedWeight.class);
 
     // CBLAS's enums, as mkl_cblas.h numbers them
     private static final int ROW_MAJOR = 101;
@@ -42,6 +57,17 @@ final class PackedWeight implements AutoCloseable {
      * than plain at 64, and packed for 1,024 too (BENCHMARKS.md, issue 18).
      */
     static final int PACKED_FOR_ROWS = 256;
+    /** Row counts {@link #agreesWithPlain} compares every shape at: one row, under and over 32. */
+    private static final int[] CHECKED_ROWS = {1, 17, 64};
+    /**
+     * More row counts, compared where they cost little (weights of at most this many elements: GPT-2 small's
+     * attn.c_proj): a few rows, and past the packed-for {@value #PACKED_FOR_ROWS}. On every shape they would
+     * add ~100 ms to a cold start.
+     */
+    private static final int[] CHECKED_ROWS_SMALL_WEIGHTS = {5, 257};
+    private static final long SMALL_WEIGHT = 1L << 20;
+    /** {@link #agreesWithPlain}'s answer per (in, out) shape, for the life of the process. */
+    private static final Map<List<Integer>, Boolean> CHECKED = new ConcurrentHashMap<>();
 
     final int in;
     final int out;
@@ -78,8 +104,50 @@ final class PackedWeight implements AutoCloseable {
             throw new OutOfMemoryError("could not allocate " + bytes + " bytes for a packed " + in + " x " + out + " weight");
         }
         PackedWeight packedWeight = new PackedWeight(in, out, address);
-        Mkl.cblas_sgemm_pack(ROW_MAJOR, B_MATRIX, NO_TRANS, PACKED_FOR_ROWS, out, in, 1f, host(weight), out, packedWeight.packed);
+        try {
+            Mkl.cblas_sgemm_pack(ROW_MAJOR, B_MATRIX, NO_TRANS, PACKED_FOR_ROWS, out, in, 1f, host(weight), out, packedWeight.packed);
+        } catch (RuntimeException | Error e) {
+            packedWeight.close();
+            throw e;
+        }
         return packedWeight;
+    }
+
+    /**
+     * Whether {@code weight}, packed, multiplies as the plain product does at each of {@link #CHECKED_ROWS}
+     * (and {@link #CHECKED_ROWS_SMALL_WEIGHTS} for a small weight): random inputs, within 1e-4 of the largest
+     * output, where a layout MKL cannot use gives other numbers altogether. Answered once per shape and
+     * process.
+     */
+    static boolean agreesWithPlain(NDArray weight) {
+        List<Integer> shape = List.of(Math.toIntExact(weight.getShape().get(0)), Math.toIntExact(weight.getShape().get(1)));
+        return CHECKED.computeIfAbsent(shape, key -> {
+            try (PackedWeight packed = of(weight)) {
+                return multipliesAs(packed, weight);
+            }
+        });
+    }
+
+    /** Whether {@code packed} times random inputs of the checked row counts equals them times {@code weight}. */
+    static boolean multipliesAs(PackedWeight packed, NDArray weight) {
+        IntStream rowCounts = IntStream.of(CHECKED_ROWS);
+        if ((long) packed.in * packed.out <= SMALL_WEIGHT) {
+            rowCounts = IntStream.concat(rowCounts, IntStream.of(CHECKED_ROWS_SMALL_WEIGHTS));
+        }
+        try (NDManager scratch = weight.getManager().newSubManager()) {
+            for (int rows : rowCounts.toArray()) {
+                NDArray x = scratch.randomNormal(new Shape(rows, packed.in));
+                NDArray plain = x.matMul(weight);
+                float largest = plain.abs().max().getFloat();
+                float difference = plain.sub(packed.times(x)).abs().max().getFloat();
+                if (!(difference <= 1e-4f * Math.max(1f, largest))) {
+                    LOG.warnf("MKL's packed product of a %d x %d weight differs from the plain product by %g at %d rows (largest"
+                            + " value %g): a model with products of this shape keeps them plain", packed.in, packed.out, difference, rows, largest);
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /**
@@ -108,7 +176,7 @@ final class PackedWeight implements AutoCloseable {
                     + " array of shape " + shape);
         }
         Pointer weight = packed;
-        if (weight == null) { // a native read of freed memory would crash the process, not fail the request
+        if (weight == null) { // a use after close in sequence; a close during a product is the model's owner's to prevent
             throw new IllegalStateException("a packed " + in + " x " + out + " weight used after its model was closed");
         }
         int rows = Math.toIntExact(shape.size() / in);

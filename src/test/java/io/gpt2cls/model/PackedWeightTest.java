@@ -72,6 +72,24 @@ class PackedWeightTest {
         }
     }
 
+    /**
+     * The check a model runs before it drops its plain weights: it tells a packed weight that multiplies as the
+     * plain one does from one that does not (here, another weight's layout: what a layout MKL cannot use at some
+     * row count would give).
+     */
+    @Test
+    void theCheckBeforePackingTellsAWrongLayoutFromARightOne() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray weight = manager.randomNormal(0, 0.1f, new Shape(64, 96), DataType.FLOAT32);
+            NDArray other = manager.randomNormal(0, 0.1f, new Shape(64, 96), DataType.FLOAT32);
+            try (PackedWeight right = PackedWeight.of(weight); PackedWeight wrong = PackedWeight.of(other)) {
+                assertTrue(PackedWeight.multipliesAs(right, weight));
+                assertFalse(PackedWeight.multipliesAs(wrong, weight));
+            }
+            assertTrue(PackedWeight.agreesWithPlain(weight));
+        }
+    }
+
     /** Past close its memory is freed: a product then fails the call instead of reading freed memory. */
     @Test
     void aClosedPackedWeightRefusesToMultiply() {
