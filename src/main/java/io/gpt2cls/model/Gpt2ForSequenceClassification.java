@@ -3,10 +3,12 @@ package io.gpt2cls.model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -278,16 +280,36 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         for (Block block : transformer.h) {
             products.addAll(List.of(block.attn.c_attn, block.attn.c_proj, block.mlp.c_fc, block.mlp.c_proj));
         }
-        if (products.isEmpty() || !products.stream().allMatch(product -> PackedWeight.canPack(product.weight)
-                && PackedWeight.agreesWithPlain(product.weight))) {
+        if (products.isEmpty()) {
             return false;
         }
-        for (Conv1D product : products) {
-            PackedWeight packed = PackedWeight.of(product.weight);
-            packedWeights.add(packed); // close() frees it from here on, whatever fails next
-            product.usePacked(packed); // one that fails part way (out of memory) leaves a model that still serves
+        // The first product of each weight shape is packed and checked before any plain weight is dropped;
+        // that packed weight then serves the product. What no product took (a failed check, or a failure part
+        // way) is freed at the end.
+        Map<Conv1D, PackedWeight> checked = new LinkedHashMap<>();
+        Set<Shape> shapes = new HashSet<>();
+        try {
+            for (Conv1D product : products) {
+                if (!PackedWeight.canPack(product.weight)) {
+                    return false;
+                }
+                if (shapes.add(product.weight.getShape())) {
+                    PackedWeight packed = PackedWeight.of(product.weight);
+                    checked.put(product, packed);
+                    if (!PackedWeight.agreesWithPlain(packed, product.weight)) {
+                        return false;
+                    }
+                }
+            }
+            for (Conv1D product : products) {
+                PackedWeight packed = checked.containsKey(product) ? checked.remove(product) : PackedWeight.of(product.weight);
+                packedWeights.add(packed); // close() frees it from here on, whatever fails next
+                product.usePacked(packed); // one that fails part way (out of memory) leaves a model that still serves
+            }
+            return true;
+        } finally {
+            checked.values().forEach(PackedWeight::close);
         }
-        return true;
     }
 
     /** Whether {@link #packForServing} has run: the model then serves only. */

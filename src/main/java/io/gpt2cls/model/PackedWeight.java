@@ -20,6 +20,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.LibUtils;
 
+import io.gpt2cls.runtime.NativeRuntime;
+
 /**
  * A {@link Gpt2ForSequenceClassification.Conv1D} weight (in, out) in MKL's packed GEMM layout, for a model that
  * only serves. A plain product {@code x @ W} has MKL copy W into the order its kernel reads it, on every call:
@@ -114,18 +116,13 @@ final class PackedWeight implements AutoCloseable {
     }
 
     /**
-     * Whether {@code weight}, packed, multiplies as the plain product does at each of {@link #CHECKED_ROWS}
-     * (and {@link #CHECKED_ROWS_SMALL_WEIGHTS} for a small weight): random inputs, within 1e-4 of the largest
-     * output, where a layout MKL cannot use gives other numbers altogether. Answered once per shape and
-     * process.
+     * Whether {@code packed} ({@code weight}, packed) multiplies as the plain product does at each of
+     * {@link #CHECKED_ROWS} (and {@link #CHECKED_ROWS_SMALL_WEIGHTS} for a small weight): random inputs, within
+     * 1e-4 of the largest output, where a layout MKL cannot use gives other numbers altogether. Answered once
+     * per shape and process.
      */
-    static boolean agreesWithPlain(NDArray weight) {
-        List<Integer> shape = List.of(Math.toIntExact(weight.getShape().get(0)), Math.toIntExact(weight.getShape().get(1)));
-        return CHECKED.computeIfAbsent(shape, key -> {
-            try (PackedWeight packed = of(weight)) {
-                return multipliesAs(packed, weight);
-            }
-        });
+    static boolean agreesWithPlain(PackedWeight packed, NDArray weight) {
+        return CHECKED.computeIfAbsent(List.of(packed.in, packed.out), shape -> multipliesAs(packed, weight));
     }
 
     /** Whether {@code packed} times random inputs of the checked row counts equals them times {@code weight}. */
@@ -151,20 +148,14 @@ final class PackedWeight implements AutoCloseable {
     }
 
     /**
-     * Frees a packed weight's plain copy: the pages wholly inside its memory are dropped (madvise DONTNEED),
+     * Frees a packed weight's plain copy: its memory pages are given back ({@link NativeRuntime#dropPages}),
      * then the array is closed. Closing alone would not do: a checkpoint's weights are slices of the
      * safetensors file's one mapping ({@link ModelCheckpoint}), which stays while other weights use it, and
      * packing has read every page of it. Nothing may read the array afterwards.
      */
     static void discard(NDArray weight) {
         ByteBuffer memory = weight.toByteBuffer(true);
-        long start = Pointer.nativeValue(Native.getDirectBufferPointer(memory));
-        long pageSize = Libc.pageSize();
-        long first = (start + pageSize - 1) / pageSize * pageSize;
-        long end = (start + memory.capacity()) / pageSize * pageSize;
-        if (end > first) {
-            Libc.madvise(new Pointer(first), end - first, Libc.MADV_DONTNEED); // advice only: a refusal leaves the pages
-        }
+        NativeRuntime.dropPages(Pointer.nativeValue(Native.getDirectBufferPointer(memory)), memory.capacity());
         weight.close();
     }
 
@@ -201,31 +192,11 @@ final class PackedWeight implements AutoCloseable {
         }
     }
 
-    /*
-     * The two native bindings below are made on first use, never in a static initializer: Quarkus's class
-     * preloading initialises the application's classes while it boots, beside libtorch's own load, and
-     * binding MKL's functions needs libtorch loaded.
+    /**
+     * MKL's packed GEMM, bound to libtorch's CPU library on first use (a weight exists: libtorch has loaded), never
+     * in a static initializer: Quarkus's class preloading initialises the application's classes while it boots,
+     * beside libtorch's own load.
      */
-
-    /** The C library's page functions. */
-    private static final class Libc {
-        static final int MADV_DONTNEED = 4;
-        private static long pageSize; // guarded by Libc.class; 0 until bound
-
-        static synchronized long pageSize() {
-            if (pageSize == 0) {
-                Native.register(Libc.class, NativeLibrary.getInstance("c"));
-                pageSize = getpagesize();
-            }
-            return pageSize;
-        }
-
-        static native int getpagesize();
-
-        static native int madvise(Pointer address, long length, int advice);
-    }
-
-    /** MKL's packed GEMM, bound to libtorch's CPU library on first use (a weight exists: libtorch has loaded). */
     private static final class Mkl {
         private static Boolean linked; // guarded by Mkl.class; null until tried
 

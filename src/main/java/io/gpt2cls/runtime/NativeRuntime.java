@@ -7,6 +7,7 @@ import org.jboss.logging.Logger;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
 import com.sun.jna.Platform;
 
 import ai.djl.engine.Engine;
@@ -80,6 +81,30 @@ public final class NativeRuntime {
 
         /** Ends the process at once: no atexit handlers, no C++ static destructors (see {@link GracefulStop}). */
         void _exit(int status);
+
+        int getpagesize();
+
+        int madvise(Pointer address, long length, int advice);
+    }
+
+    private static final int MADV_DONTNEED = 4;
+
+    /**
+     * Gives the memory pages wholly inside {@code [address, address + length)} back to the system (madvise
+     * DONTNEED): anonymous pages are freed, a private file mapping's are dropped. Nothing may read that range
+     * afterwards. Advice only: where it is refused (or off Linux) the pages stay.
+     */
+    public static void dropPages(long address, long length) {
+        if (!Platform.isLinux()) {
+            return;
+        }
+        LibC libc = Native.load("c", LibC.class);
+        long page = libc.getpagesize();
+        long first = (address + page - 1) / page * page;
+        long end = (address + length) / page * page;
+        if (end > first) {
+            libc.madvise(new Pointer(first), end - first, MADV_DONTNEED);
+        }
     }
 
     /** mallopt parameters (malloc.h). */

@@ -85,8 +85,8 @@ class PackedWeightTest {
             try (PackedWeight right = PackedWeight.of(weight); PackedWeight wrong = PackedWeight.of(other)) {
                 assertTrue(PackedWeight.multipliesAs(right, weight));
                 assertFalse(PackedWeight.multipliesAs(wrong, weight));
+                assertTrue(PackedWeight.agreesWithPlain(right, weight));
             }
-            assertTrue(PackedWeight.agreesWithPlain(weight));
         }
     }
 
