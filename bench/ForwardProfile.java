@@ -26,18 +26,25 @@ import io.gpt2cls.runtime.NativeRuntime;
  * In the model's package so it can reach the modules.
  *
  *   javac -d /tmp/bench -cp 'target/lib/*:target/gpt2cls-runner.jar' bench/ForwardProfile.java
- *   java -cp '/tmp/bench:target/lib/*:target/gpt2cls-runner.jar' io.gpt2cls.model.ForwardProfile 64 40
+ *   java -cp '/tmp/bench:target/lib/*:target/gpt2cls-runner.jar' io.gpt2cls.model.ForwardProfile 64 40 [packed]
+ *
+ * With {@code packed} the model serves as classify's does ({@link Gpt2ForSequenceClassification#packForServing}); its
+ * block products then run in MKL outside libtorch, so the profiler's op list is everything but them.
  */
 public final class ForwardProfile {
 
     public static void main(String[] args) throws Exception {
         int seq = Integer.parseInt(args[0]);
         int repeats = Integer.parseInt(args[1]);
+        boolean packed = args.length > 2 && args[2].equals("packed");
         NativeRuntime.init();
         NativeRuntime.noGradOnThisThread();
         try (NDManager root = NDManager.newBaseManager();
              Gpt2ForSequenceClassification model = Gpt2ForSequenceClassification.randomInit(
                      ModelPreset.byId("gpt2-small").config(List.of("ham", "spam")), root, 1)) {
+            if (packed && !model.packForServing()) {
+                throw new IllegalStateException("the model's products could not be packed");
+            }
             Random random = new Random(3);
             int[] ids = new int[seq];
             int[] mask = new int[seq];
@@ -61,12 +68,19 @@ public final class ForwardProfile {
                     products[i] = b;
                 }
             }
+            if (packed) {
+                double[] packedAlone = new double[repeats];
+                for (int i = 0; i < repeats; i++) {
+                    packedAlone[i] = time(() -> packedProducts(model, seq, root));
+                }
+                System.out.printf("the serving forward's packed block products alone: %.1f ms%n", median(packedAlone));
+            }
             double f = median(forward);
             double p = median(products);
             double limit = matMuls.flops / peakGflops(root) / 1e6; // ms at the 2048-square matMul's speed
-            System.out.printf("1 x %d, %d threads, medians of %d: serving forward %.1f ms, its matMuls alone %.1f ms, ratio %.2f;"
+            System.out.printf("1 x %d, %d threads, products %s, medians of %d: serving forward %.1f ms, its matMuls alone %.1f ms, ratio %.2f;"
                     + " FLOP limit %.1f ms: forward / limit %.2f, matMuls alone / limit %.2f%n",
-                    seq, JniUtils.getNumThreads(), repeats, f, p, f / p, limit, f / limit, p / limit);
+                    seq, JniUtils.getNumThreads(), packed ? "packed" : "plain", repeats, f, p, f / p, limit, f / limit, p / limit);
             opCost(root, 1);
             opCost(root, 64 * 768);
             opCost(root, 64 * 3072);
@@ -101,6 +115,26 @@ public final class ForwardProfile {
     private static void serve(Gpt2ForSequenceClassification model, TokenBatch batch, NDManager root) {
         try (NDManager step = root.newSubManager()) {
             model.probabilities(batch, step);
+        }
+    }
+
+    /** The serving forward's 48 block products, packed as the model holds them, at their row counts: 11 blocks of seq rows, the last one's c_attn too, its other three of one row. */
+    private static void packedProducts(Gpt2ForSequenceClassification model, int seq, NDManager root) {
+        int c = model.config.n_embd;
+        try (NDManager step = root.newSubManager()) {
+            NDArray x = step.zeros(new Shape(1, seq, c));
+            NDArray inner = step.zeros(new Shape(1, seq, 4 * c));
+            NDArray xRow = step.zeros(new Shape(1, 1, c));
+            NDArray innerRow = step.zeros(new Shape(1, 1, 4 * c));
+            List<Gpt2ForSequenceClassification.Block> blocks = model.transformer.h;
+            for (int layer = 0; layer < blocks.size(); layer++) {
+                Gpt2ForSequenceClassification.Block block = blocks.get(layer);
+                boolean last = layer == blocks.size() - 1;
+                block.attn.c_attn.packed.times(x);
+                block.attn.c_proj.packed.times(last ? xRow : x);
+                block.mlp.c_fc.packed.times(last ? xRow : x);
+                block.mlp.c_proj.packed.times(last ? innerRow : inner);
+            }
         }
     }
 

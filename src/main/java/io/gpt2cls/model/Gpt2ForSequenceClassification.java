@@ -3,6 +3,7 @@ package io.gpt2cls.model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -283,9 +284,10 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
         if (products.isEmpty()) {
             return false;
         }
-        // The first product of each weight shape is packed and checked before any plain weight is dropped;
-        // that packed weight then serves the product. What no product took (a failed check, or a failure part
-        // way) is freed at the end.
+        // The first product of each weight shape is packed and checked before any plain weight is dropped (the
+        // smallest shape at every row count the check knows); that packed weight then serves the product. What no
+        // product took (a failed check, or a failure part way) is freed at the end.
+        Shape smallest = products.stream().map(product -> product.weight.getShape()).min(Comparator.comparingLong(Shape::size)).orElseThrow();
         Map<Conv1D, PackedWeight> checked = new LinkedHashMap<>();
         Set<Shape> shapes = new HashSet<>();
         try {
@@ -293,10 +295,11 @@ public final class Gpt2ForSequenceClassification implements AutoCloseable {
                 if (!PackedWeight.canPack(product.weight)) {
                     return false;
                 }
-                if (shapes.add(product.weight.getShape())) {
+                Shape shape = product.weight.getShape();
+                if (shapes.add(shape)) {
                     PackedWeight packed = PackedWeight.of(product.weight);
                     checked.put(product, packed);
-                    if (!PackedWeight.agreesWithPlain(packed, product.weight)) {
+                    if (!PackedWeight.agreesWithPlain(packed, product.weight, shape.equals(smallest))) {
                         return false;
                     }
                 }

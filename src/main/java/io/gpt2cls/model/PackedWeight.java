@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.IntStream;
 
 import org.jboss.logging.Logger;
 
@@ -59,16 +58,19 @@ final class PackedWeight implements AutoCloseable {
      * than plain at 64, and packed for 1,024 too (BENCHMARKS.md, issue 18).
      */
     static final int PACKED_FOR_ROWS = 256;
-    /** Row counts {@link #agreesWithPlain} compares every shape at: one row, under and over 32. */
-    private static final int[] CHECKED_ROWS = {1, 17, 64};
     /**
-     * More row counts, compared where they cost little (weights of at most this many elements: GPT-2 small's
-     * attn.c_proj): a few rows, and past the packed-for {@value #PACKED_FOR_ROWS}. On every shape they would
-     * add ~100 ms to a cold start.
+     * Row counts {@link #agreesWithPlain} compares every shape at: one row, and 17 (a remainder past whole row
+     * blocks). What a weight's shape decides is its packed layout, which these read in full.
      */
-    private static final int[] CHECKED_ROWS_SMALL_WEIGHTS = {5, 257};
-    private static final long SMALL_WEIGHT = 1L << 20;
-    /** {@link #agreesWithPlain}'s answer per (in, out) shape, for the life of the process. */
+    private static final int[] LAYOUT_ROWS = {1, 17};
+    /**
+     * Row counts it compares one shape of a model at (its smallest: GPT-2 small's attn.c_proj): a few rows, under
+     * and over 32, and past the packed-for {@value #PACKED_FOR_ROWS}. How MKL walks the rows (its row blocks and
+     * remainders) is the CPU's kernel's, the same for every layout, so one shape stands for all; on GPT-2 small's
+     * other three shapes these would add ~30 ms to a cold start.
+     */
+    private static final int[] EVERY_ROWS = {1, 5, 17, 64, 257};
+    /** {@link #agreesWithPlain}'s answer per (in, out, how many row counts), for the life of the process. */
     private static final Map<List<Integer>, Boolean> CHECKED = new ConcurrentHashMap<>();
 
     final int in;
@@ -117,22 +119,19 @@ final class PackedWeight implements AutoCloseable {
 
     /**
      * Whether {@code packed} ({@code weight}, packed) multiplies as the plain product does at each of
-     * {@link #CHECKED_ROWS} (and {@link #CHECKED_ROWS_SMALL_WEIGHTS} for a small weight): random inputs, within
-     * 1e-4 of the largest output, where a layout MKL cannot use gives other numbers altogether. Answered once
-     * per shape and process.
+     * {@link #LAYOUT_ROWS}, or of {@link #EVERY_ROWS} for the shape that stands for the model's row walks: random
+     * inputs, within 1e-4 of the largest output, where a layout MKL cannot use gives other numbers altogether.
+     * Answered once per shape, row counts and process.
      */
-    static boolean agreesWithPlain(PackedWeight packed, NDArray weight) {
-        return CHECKED.computeIfAbsent(List.of(packed.in, packed.out), shape -> multipliesAs(packed, weight));
+    static boolean agreesWithPlain(PackedWeight packed, NDArray weight, boolean everyRowCount) {
+        int[] rowCounts = everyRowCount ? EVERY_ROWS : LAYOUT_ROWS;
+        return CHECKED.computeIfAbsent(List.of(packed.in, packed.out, rowCounts.length), key -> multipliesAs(packed, weight, rowCounts));
     }
 
-    /** Whether {@code packed} times random inputs of the checked row counts equals them times {@code weight}. */
-    static boolean multipliesAs(PackedWeight packed, NDArray weight) {
-        IntStream rowCounts = IntStream.of(CHECKED_ROWS);
-        if ((long) packed.in * packed.out <= SMALL_WEIGHT) {
-            rowCounts = IntStream.concat(rowCounts, IntStream.of(CHECKED_ROWS_SMALL_WEIGHTS));
-        }
+    /** Whether {@code packed} times random inputs of {@code rowCounts} rows equals them times {@code weight}. */
+    static boolean multipliesAs(PackedWeight packed, NDArray weight, int... rowCounts) {
         try (NDManager scratch = weight.getManager().newSubManager()) {
-            for (int rows : rowCounts.toArray()) {
+            for (int rows : rowCounts) {
                 NDArray x = scratch.randomNormal(new Shape(rows, packed.in));
                 NDArray plain = x.matMul(weight);
                 float largest = plain.abs().max().getFloat();

@@ -83,9 +83,11 @@ class PackedWeightTest {
             NDArray weight = manager.randomNormal(0, 0.1f, new Shape(64, 96), DataType.FLOAT32);
             NDArray other = manager.randomNormal(0, 0.1f, new Shape(64, 96), DataType.FLOAT32);
             try (PackedWeight right = PackedWeight.of(weight); PackedWeight wrong = PackedWeight.of(other)) {
-                assertTrue(PackedWeight.multipliesAs(right, weight));
-                assertFalse(PackedWeight.multipliesAs(wrong, weight));
-                assertTrue(PackedWeight.agreesWithPlain(right, weight));
+                assertTrue(PackedWeight.multipliesAs(right, weight, 1, 17, 300));
+                assertFalse(PackedWeight.multipliesAs(wrong, weight, 1));
+                assertFalse(PackedWeight.multipliesAs(wrong, weight, 17));
+                assertTrue(PackedWeight.agreesWithPlain(right, weight, true));
+                assertTrue(PackedWeight.agreesWithPlain(right, weight, false));
             }
         }
     }
