@@ -438,7 +438,8 @@ public class PrepareService {
     private List<PlannedTask> requiredPlan(Location plan, String run) throws IOException {
         if (!store.exists(plan, PLAN_FILE)) {
             throw new DatasetException("run " + run + " has no plan at " + plan.resolve(PLAN_FILE) + "; its plan step has not run"
-                    + " or failed: run the prepare again");
+                    + " or failed, or its records expired (S3 keeps a run's plan, map results and answer for PrepareRunDays, 15 days"
+                    + " by default): run the prepare again; a dataset it published stays as it is");
         }
         return storedPlan(plan);
     }

@@ -147,6 +147,14 @@ class PrepareDistributedTest {
         assertNotNull(again.reducedBefore, "a second reduce of the run answers the first");
         assertNull(again.accepted);
         assertArrayEquals(manifest, Files.readAllBytes(work.resolve("distributed/manifest.json")), "and publishes nothing");
+
+        // the bucket's lifecycle rule removes the run's records after PrepareRunDays; a Step Functions redrive may come later
+        try (Stream<Path> records = Files.walk(runDir)) {
+            records.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+        DatasetException expired = assertThrows(DatasetException.class, () -> reduce(service, request, "run-1"));
+        assertTrue(expired.getMessage().contains("or its records expired"), expired.getMessage());
+        assertArrayEquals(manifest, Files.readAllBytes(work.resolve("distributed/manifest.json")), "the published dataset stays");
     }
 
     /** The files of two prepared sets are the same; the manifests field by field, but for the creation time and the request's hash. */
