@@ -400,23 +400,32 @@ public class PrepareService {
                     release(List.of(dir));
                 }
             };
+            // what the dataset is made from, as the one-process prepare records it (a duplicate upload finds it): the
+            // files and versions the run planned and read (the recipe, read now, as it is now)
+            PreparedFrom inputs = PreparedFrom.of(file -> plannedVersions.containsKey(file.toString())
+                            ? plannedVersions.get(file.toString()) : store.fileVersion(file), request, locations(spec.trainFiles),
+                    spec.testFiles == null ? List.of() : locations(spec.testFiles), recipe, spec.tokenizer);
             PrepareResponse response;
             try (ArtifactStore.Staging staging = store.stage(output, Manifest.FILE)) {
-                spec.outputDir = staging.dir();
-                PrepareSummary summary = new DatasetPreparer().reduce(spec, tasks, parts);
-                if (recipe.isPresent()) {
-                    fetched.add(store.fetchFile(recipe.get()));
-                    Files.copy(fetched.get(fetched.size() - 1), staging.dir().resolve(FinetuneRecipe.FILE));
+                Optional<String> done = PreparedFrom.recordedVersion(store, output);
+                if (done.isPresent() && done.get().equals(inputs.version())) {
+                    // this reduce published it and stopped before storing its answer (then retried), or another run of
+                    // the same inputs did: the one-process prepare's answer to a duplicate
+                    response = PrepareResponse.skipped(output, output + " already holds the dataset prepared from this run's"
+                            + " inputs (inputs version " + inputs.version() + "); nothing published", inputs.version());
+                } else {
+                    spec.outputDir = staging.dir();
+                    PrepareSummary summary = new DatasetPreparer().reduce(spec, tasks, parts);
+                    if (recipe.isPresent()) {
+                        fetched.add(store.fetchFile(recipe.get()));
+                        Files.copy(fetched.get(fetched.size() - 1), staging.dir().resolve(FinetuneRecipe.FILE));
+                    }
+                    inputs.recordIn(staging.dir().resolve(Manifest.FILE));
+                    staging.commit();
+                    response = PrepareResponse.of(output, summary);
+                    response.finetuneRecipe = recipe.map(Location::toString).orElse(null);
                 }
-                // what the dataset was made from, as the one-process prepare records it (a duplicate upload finds it):
-                // the files and versions the run planned and read (the recipe, read now, as it is now)
-                PreparedFrom.of(file -> plannedVersions.containsKey(file.toString()) ? plannedVersions.get(file.toString())
-                                : store.fileVersion(file), request, locations(spec.trainFiles),
-                        spec.testFiles == null ? List.of() : locations(spec.testFiles), recipe, spec.tokenizer)
-                        .recordIn(staging.dir().resolve(Manifest.FILE));
-                staging.commit();
-                response = PrepareResponse.of(output, summary);
-                response.finetuneRecipe = recipe.map(Location::toString).orElse(null);
+                response.inputsVersion = inputs.version();
             }
             try (ArtifactStore.Staging staging = store.stage(reduced, REDUCED_ANSWER)) {
                 RequestParser.STRICT.writeValue(staging.dir().resolve(REDUCED_ANSWER).toFile(), response);

@@ -320,6 +320,36 @@ class PrepareDistributedTest {
         assertFalse(Files.exists(work.resolve("distributed/manifest.json")));
     }
 
+    /**
+     * A reduce that finds the dataset already published from its run's inputs publishes nothing: what a reduce retried
+     * after it committed the dataset but before it stored its answer meets (or a second run of the same upload).
+     */
+    @Test
+    void aReduceFindingItsDatasetPublishedFromTheSameInputsPublishesNothing() throws Exception {
+        PrepareRequest request = request("distributed");
+        for (PlannedTask item : plan(service, request, "run-7")) {
+            map(service, request, "run-7", item);
+        }
+        PrepareResponse first = reduce(service, request, "run-7");
+        assertNull(first.skipped);
+        byte[] manifest = Files.readAllBytes(work.resolve("distributed/manifest.json"));
+
+        for (PlannedTask item : plan(service, request, "run-8")) {
+            map(service, request, "run-8", item);
+        }
+        PrepareResponse second = reduce(service, request, "run-8");
+        assertNotNull(second.skipped, "the dataset is there, from these inputs");
+        assertTrue(second.skipped.contains("already holds the dataset prepared from this run's inputs"), second.skipped);
+        assertEquals(first.inputsVersion, second.inputsVersion);
+        assertArrayEquals(manifest, Files.readAllBytes(work.resolve("distributed/manifest.json")), "nothing published again");
+        Path runDir = work.resolve("distributed").resolve(PrepareService.RUNS).resolve("run-8");
+        try (Stream<Path> left = Files.walk(runDir)) {
+            assertEquals(List.of(PrepareService.REDUCED_ANSWER), left.filter(Files::isRegularFile)
+                    .map(p -> p.getFileName().toString()).toList(), "its plan and map results are gone, its answer kept");
+        }
+        assertNotNull(reduce(service, request, "run-8").reducedBefore);
+    }
+
     @Test
     void aReduceWithoutAPlanFailsSayingSo() {
         DatasetException error = assertThrows(DatasetException.class, () -> reduce(service, request("distributed"), "run-6"));
